@@ -1,0 +1,59 @@
+//! Shared test setup: one engine per test process, seeded random data, tolerant comparisons.
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use remul::{Engine, EngineOptions};
+
+/// The engine every test in this binary shares; fails loudly when no adapter exists.
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let _ = env_logger::builder().is_test(true).try_init();
+        match Engine::new(EngineOptions::default()) {
+            Ok(e) => e,
+            Err(e) => panic!(
+                "these tests need a wgpu adapter and found none: {e}\n\
+                 On a machine without a GPU install Mesa's lavapipe (see README.md, \
+                 'Running without a GPU')."
+            ),
+        }
+    })
+}
+
+/// Deterministic uniform values in [-1, 1) from a seed (SplitMix64).
+pub fn random(seed: u64, n: usize) -> Vec<f64> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    (0..n)
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            (z >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// `v` as f32, for upload.
+pub fn f32s(v: &[f64]) -> Vec<f32> {
+    v.iter().map(|&x| x as f32).collect()
+}
+
+/// The same values rounded through f32, so CPU twins see exactly what the GPU saw.
+pub fn rounded(v: &[f64]) -> Vec<f64> {
+    v.iter().map(|&x| x as f32 as f64).collect()
+}
+
+/// Asserts `got` matches `want` elementwise within `atol + rtol * |want|`, naming the first miss.
+pub fn assert_close(what: &str, got: &[f32], want: &[f64], atol: f64, rtol: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let err = (g as f64 - w).abs();
+        assert!(
+            err <= atol + rtol * w.abs(),
+            "{what}: element {i} is {g}, expected {w} (error {err:e})"
+        );
+    }
+}
