@@ -9,6 +9,7 @@ pub mod error;
 pub mod gpu;
 pub mod kernels;
 pub mod nn;
+pub mod rng;
 pub mod train;
 
 pub use error::{Error, Result};

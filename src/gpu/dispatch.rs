@@ -13,6 +13,9 @@ pub struct Dispatch {
     pipeline: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
     workgroups: [u32; 3],
+    /// Keeps the bound tensors on loan: a pooled buffer must not be handed out again while a
+    /// planned dispatch can still write it.
+    _bound: Vec<Tensor>,
 }
 
 impl Dispatch {
@@ -50,6 +53,7 @@ impl Dispatch {
             pipeline,
             bind_group,
             workgroups,
+            _bound: tensors.iter().map(|&t| t.clone()).collect(),
         }
     }
 
