@@ -1,1 +1,30 @@
-//! Training.
+//! Training: objectives, optimizer steps and loops, reporting through an [`Observer`] so the
+//! library never prints.
+
+pub mod regression;
+
+pub use regression::{RegressionConfig, RegressionTrainer};
+
+/// What one epoch achieved.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EpochSummary {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Mean training loss over the epoch's steps.
+    pub train_loss: f64,
+    /// Validation loss after the epoch, if validated.
+    pub valid_loss: Option<f64>,
+    /// Training samples per second over the epoch (wall clock, host work included).
+    pub samples_per_sec: f64,
+}
+
+/// Receives progress from a training loop; every method has a do-nothing default.
+pub trait Observer {
+    /// After each step is submitted (`step` counts from 1 within the epoch).
+    fn on_step(&mut self, _epoch: usize, _step: usize, _steps: usize) {}
+    /// After each epoch.
+    fn on_epoch(&mut self, _summary: &EpochSummary) {}
+}
+
+/// An observer that ignores everything.
+impl Observer for () {}
