@@ -302,3 +302,21 @@ fn loader_config_rejects_unknown_fields_and_fills_defaults() {
     let err = serde_json::from_str::<LoaderConfig>(r#"{"max_trian": 10}"#).unwrap_err();
     assert!(err.to_string().contains("max_trian"), "{err}");
 }
+
+#[test]
+fn absurd_header_length_is_refused_without_allocating_it() {
+    let dir = scratch("bad-header-len");
+    let path = dir.join("h.npy");
+    let mut bytes = b"\x93NUMPY\x02\x00".to_vec();
+    bytes.extend_from_slice(&u32::MAX.to_le_bytes());
+    bytes.extend_from_slice(b"{'descr': '<f8'");
+    std::fs::write(&path, &bytes).unwrap();
+    for err in [
+        read_npy(&path).unwrap_err(),
+        read_header(&path).unwrap_err(),
+    ] {
+        let msg = err.to_string();
+        assert!(msg.contains("h.npy"), "{msg}");
+        assert!(msg.contains("over the 65536-byte limit"), "{msg}");
+    }
+}

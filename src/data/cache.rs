@@ -151,12 +151,10 @@ impl fmt::Display for Report {
             "  baselines on {} test trajectories, frame {a} -> {b}:",
             self.test_samples
         )?;
-        writeln!(f, "    x{b} = x{a}:          MSE {:.4}", self.mse_static)?;
-        write!(
-            f,
-            "    x{b} = x{a} + dt v{a}:  MSE {:.4}",
-            self.mse_velocity
-        )
+        let still = format!("x{b} = x{a}:");
+        let moving = format!("x{b} = x{a} + dt v{a}:");
+        writeln!(f, "    {still:<22} MSE {:.4}", self.mse_static)?;
+        write!(f, "    {moving:<22} MSE {:.4}", self.mse_velocity)
     }
 }
 
@@ -165,11 +163,12 @@ pub fn inspect(dir: &Path) -> Result<Report, DataError> {
     inspect_with(dir, &LoaderConfig::default())
 }
 
-/// Checks the headers of every split's files, loads the test split and computes the two
+/// Checks the headers of the train and valid files, loads the test split and computes the two
 /// baseline MSEs (mean over samples, particles and xyz of the squared error).
 pub fn inspect_with(dir: &Path, config: &LoaderConfig) -> Result<Report, DataError> {
+    // Train and valid: headers only. Test: loaded once, its shapes taken from the load.
     let mut splits = Vec::new();
-    for split in Split::ALL {
+    for split in [Split::Train, Split::Valid] {
         let paths = split_paths(dir, split, &config.suffix);
         require_files(&paths, split.name())?;
         let headers = [0, 1, 2, 3].map(|k| read_header(&paths[k]));
@@ -179,6 +178,7 @@ pub fn inspect_with(dir: &Path, config: &LoaderConfig) -> Result<Report, DataErr
         splits.push((split, shape));
     }
     let test = ChargedDataset::load(dir, Split::Test, config)?;
+    splits.push((Split::Test, test.file_shape().clone()));
     // Frames are 100 steps of 0.001 apart in the reference simulation.
     let dt = (config.target_frame as f64 - config.input_frame as f64) * 0.1;
     let g = test.graphs();

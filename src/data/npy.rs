@@ -13,6 +13,11 @@ use super::DataError;
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
 
+/// Headers longer than this are refused before anything is allocated for them: a corrupt
+/// length field could otherwise ask for gigabytes. numpy's own `np.load` refuses headers
+/// above 10 000 bytes by default.
+const MAX_HEADER_LEN: usize = 1 << 16;
+
 /// The element type of a `.npy` file that remul reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -94,6 +99,12 @@ pub fn parse_header(bytes: &[u8], path: &Path) -> Result<NpyHeader, DataError> {
     let mut header_len = 0usize;
     for (k, b) in bytes[8..8 + len_bytes].iter().enumerate() {
         header_len |= (*b as usize) << (8 * k);
+    }
+    if header_len > MAX_HEADER_LEN {
+        return Err(bad(
+            path,
+            format!("header length {header_len} is over the {MAX_HEADER_LEN}-byte limit"),
+        ));
     }
     let data_offset = header_start + header_len;
     if bytes.len() < data_offset {
@@ -290,6 +301,10 @@ pub fn read_header(path: &Path) -> Result<NpyHeader, DataError> {
     } else {
         prefix.len()
     };
+    // Never allocate past the file's end or the header limit; parse_header reports either.
+    let header_end = header_end
+        .min(file_len as usize)
+        .min(12 + MAX_HEADER_LEN + 1);
     if header_end > prefix.len() {
         let mut rest = vec![0u8; header_end - prefix.len()];
         let got = read_up_to(&mut file, &mut rest).map_err(|e| DataError::io(path, e))?;
