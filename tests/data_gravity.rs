@@ -163,3 +163,45 @@ fn gravity_files_with_disagreeing_shapes_are_rejected() {
     assert!(msg.contains("x1_train.npy"), "{msg}");
     assert!(msg.contains("[3, 4, 3]"), "{msg}");
 }
+
+#[test]
+fn gravity_loader_names_missing_files_and_non_finite_values() {
+    let dir = scratch("gravity-bad-values");
+    let config = GravityConfig {
+        train: 3,
+        ..small_config(1)
+    };
+    generate_gravity(&dir, &config, &mut |_, _| {}).unwrap();
+
+    let path = gravity_file(&dir, "v0", GravitySplit::Eval);
+    let mut v0 = read_npy(&path).unwrap();
+    // Sample 2, object 1, axis 2 in [5, 4, 3] layout.
+    v0.data[2 * 12 + 3 + 2] = f64::INFINITY;
+    remul::data::npy::write_npy(&path, &v0.shape, &v0.data).unwrap();
+    let msg = GravityDataset::load(&dir, GravitySplit::Eval)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("v0_eval.npy"), "{msg}");
+    assert!(msg.contains("inf"), "{msg}");
+    assert!(msg.contains("sample 2"), "{msg}");
+    assert!(msg.contains("v0[object 1, 2]"), "{msg}");
+
+    std::fs::remove_file(gravity_file(&dir, "masses", GravitySplit::Val)).unwrap();
+    let msg = GravityDataset::load(&dir, GravitySplit::Val)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("missing file"), "{msg}");
+    assert!(msg.contains("masses_val.npy"), "{msg}");
+}
+
+#[test]
+fn split_names_parse_back() {
+    for split in GravitySplit::ALL {
+        assert_eq!(split.name().parse::<GravitySplit>().unwrap(), split);
+    }
+    let err = "validation".parse::<GravitySplit>().unwrap_err();
+    assert!(
+        err.to_string().contains("unknown split \"validation\""),
+        "{err}"
+    );
+}

@@ -62,6 +62,22 @@ impl Split {
     }
 }
 
+impl std::str::FromStr for Split {
+    type Err = DataError;
+
+    /// Parses `train`, `valid` or `test`.
+    fn from_str(s: &str) -> Result<Self, DataError> {
+        Split::ALL
+            .into_iter()
+            .find(|split| split.name() == s)
+            .ok_or_else(|| {
+                DataError::Config(format!(
+                    "unknown split {s:?}; expected train, valid or test"
+                ))
+            })
+    }
+}
+
 impl std::fmt::Display for Split {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

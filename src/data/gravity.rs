@@ -74,6 +74,23 @@ impl GravitySplit {
     }
 }
 
+impl std::str::FromStr for GravitySplit {
+    type Err = DataError;
+
+    /// Parses a split's file-name form, e.g. `e3_generalization`.
+    fn from_str(s: &str) -> Result<Self, DataError> {
+        GravitySplit::ALL
+            .into_iter()
+            .find(|split| split.name() == s)
+            .ok_or_else(|| {
+                DataError::Config(format!(
+                    "unknown split {s:?}; expected train, val, eval, e3_generalization or \
+                     object_generalization"
+                ))
+            })
+    }
+}
+
 impl std::fmt::Display for GravitySplit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
