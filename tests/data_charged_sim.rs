@@ -1,6 +1,6 @@
 //! The charged N-body simulator and its generated files.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use remul::data::charged::ChargedInit;
 use remul::data::npy::read_npy;
@@ -9,11 +9,34 @@ use remul::data::{
     Rng, Split,
 };
 
-fn scratch(name: &str) -> PathBuf {
+/// A fresh, empty folder under the system temp folder, removed again when dropped.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("remul-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }
 
 /// Tolerance for hand-computed trajectories: a few float64 roundings of values near 1.
@@ -233,7 +256,8 @@ fn splits_use_separate_random_streams() {
 #[ignore = "generates the full default dataset; run in release mode"]
 fn default_dataset_generates_quickly_and_matches_reference_baselines() {
     let keep = std::env::var_os("REMUL_GEN_DIR").map(PathBuf::from);
-    let dir = keep.clone().unwrap_or_else(|| scratch("gen-default"));
+    let tmp = scratch("gen-default");
+    let dir = keep.clone().unwrap_or_else(|| tmp.to_path_buf());
     let config = ChargedConfig {
         threads: 2,
         ..ChargedConfig::default()
@@ -249,7 +273,6 @@ fn default_dataset_generates_quickly_and_matches_reference_baselines() {
         (report.mse_velocity / 0.1079 - 1.0).abs() < 0.08,
         "{report}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Reads the reference generator's files from `$REMUL_EGNN_SAMPLE_DIR` (200 test

@@ -1,6 +1,6 @@
 //! The gravity N-body simulator, its files and its graphs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use remul::data::gravity::gravity_file;
 use remul::data::npy::read_npy;
@@ -8,11 +8,34 @@ use remul::data::{
     generate_gravity, Dataset, GravityConfig, GravityDataset, GravitySim, GravitySplit, Rng,
 };
 
-fn scratch(name: &str) -> PathBuf {
+/// A fresh, empty folder under the system temp folder, removed again when dropped.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("remul-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }
 
 #[test]
@@ -204,4 +227,27 @@ fn split_names_parse_back() {
         err.to_string().contains("unknown split \"validation\""),
         "{err}"
     );
+}
+
+/// Generates the default gravity dataset (14000 systems) and reports the time. Run with
+/// `cargo test --release --test data_gravity -- --ignored --nocapture`; set
+/// `REMUL_GEN_DIR` to keep the files there (for checks with numpy).
+#[test]
+#[ignore = "generates the full default dataset; run in release mode"]
+fn default_gravity_dataset_generates() {
+    let keep = std::env::var_os("REMUL_GEN_DIR").map(PathBuf::from);
+    let tmp = scratch("gravity-default");
+    let dir = keep.clone().unwrap_or_else(|| tmp.to_path_buf());
+    let config = GravityConfig {
+        threads: 2,
+        ..GravityConfig::default()
+    };
+    let start = std::time::Instant::now();
+    generate_gravity(&dir, &config, &mut |_, _| {}).unwrap();
+    println!(
+        "generated the default gravity dataset with 2 threads in {:.2?}",
+        start.elapsed()
+    );
+    let e3 = GravityDataset::load(&dir, GravitySplit::E3Generalization).unwrap();
+    assert_eq!(e3.len(), 1000);
 }

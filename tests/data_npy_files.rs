@@ -6,12 +6,34 @@ use std::path::{Path, PathBuf};
 use remul::data::npy::{read_header, read_npy};
 use remul::data::{ChargedDataset, DataError, Dataset, LoaderConfig, Split};
 
-/// A fresh, empty folder under the system temp folder for one test.
-fn scratch(name: &str) -> PathBuf {
+/// A fresh, empty folder under the system temp folder, removed again when dropped.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("remul-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }
 
 /// `.npy` bytes: magic, version, little-endian header length, the dict padded with spaces
