@@ -342,3 +342,32 @@ fn reference_frames_follow_remuls_integrator() {
     // would differ by 1e-3 or more.
     assert!(worst < 1e-9, "{worst}");
 }
+
+#[test]
+fn charged_config_reads_from_json_with_defaults_and_rejects_typos() {
+    let config: ChargedConfig =
+        serde_json::from_str(r#"{"seed": 1, "train": 10, "sim": {"particles": 3}}"#).unwrap();
+    assert_eq!((config.seed, config.train, config.valid), (1, 10, 2000));
+    assert_eq!(config.sim.particles, 3);
+    assert_eq!(config.sim.dt, 0.001);
+    let err = serde_json::from_str::<ChargedConfig>(r#"{"sead": 1}"#).unwrap_err();
+    assert!(err.to_string().contains("sead"), "{err}");
+}
+
+#[test]
+fn invalid_simulation_parameters_are_config_errors() {
+    let sim = ChargedSim {
+        record_every: 0,
+        ..ChargedSim::default()
+    };
+    let err = generate_charged(
+        &scratch("gen-bad-sim"),
+        &ChargedConfig {
+            sim,
+            ..small_config(1)
+        },
+        &mut |_, _| {},
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("record_every"), "{err}");
+}

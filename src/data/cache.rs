@@ -5,6 +5,9 @@
 //! place only when complete, so a killed generation never leaves a folder that looks
 //! finished. The folder name encodes the generator version and a hash of the
 //! configuration, so a changed configuration never reuses stale files.
+//!
+//! Known shortcoming: a generation killed mid-way leaves its `.tmp-*` folder in the cache
+//! folder. It is never mistaken for a dataset, but nothing deletes it either.
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -355,6 +355,10 @@ pub fn charged_file(dir: &Path, field: &str, split: Split, suffix: &str) -> Path
 
 /// Simulates every split of `config` and writes its `.npy` files into `dir` (created if
 /// missing). `progress(done, total)` is called on the calling thread as trajectories finish.
+///
+/// Each file appears under its final name only when complete, but a killed run can leave
+/// some splits written and others not: use [`ensure_charged`](super::cache::ensure_charged)
+/// for a folder that is either complete or absent.
 pub fn generate_charged(
     dir: &Path,
     config: &ChargedConfig,

@@ -314,7 +314,8 @@ fn haar_rotation(rng: &mut Rng) -> glam::DQuat {
     }
 }
 
-/// What [`generate_gravity`] writes.
+/// What [`generate_gravity`] writes. The split sizes are remul's defaults, chosen to
+/// generate in well under a second; they are not taken from the GATr paper.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GravityConfig {

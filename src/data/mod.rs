@@ -10,6 +10,31 @@
 //!
 //! Every random draw goes through [`Rng`], one stream per sample, so generated data is
 //! bit-identical for a given seed whatever the number of threads.
+//!
+//! A training loop's view of this module:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use remul::data::{self, BatchStream, ChargedDataset, LoaderConfig, Split, StreamConfig};
+//!
+//! # fn main() -> Result<(), data::DataError> {
+//! let cache = data::default_cache_dir().expect("no cache folder");
+//! let dir = data::ensure_default_charged(&cache, &mut |done, total| {
+//!     log::debug!("generated {done} of {total} trajectories");
+//! })?;
+//! let train = Arc::new(ChargedDataset::load(&dir, Split::Train, &LoaderConfig::default())?);
+//! let config = StreamConfig { batch_size: 100, seed: 1, ..StreamConfig::default() };
+//! for epoch in 0..10 {
+//!     let mut batches = BatchStream::new(train.clone(), &config, epoch)?;
+//!     while let Some(batch) = batches.next() {
+//!         let batch = batch?;
+//!         // upload batch.positions, batch.src, batch.dst_offsets, ... and step
+//!         batches.recycle(batch);
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod cache;
 pub mod charged;
