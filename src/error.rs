@@ -70,6 +70,10 @@ pub enum Error {
         detail: String,
     },
 
+    /// A dataset file or directory was missing or malformed.
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {

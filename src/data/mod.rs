@@ -43,9 +43,9 @@ pub mod graph;
 pub mod gravity;
 pub mod npy;
 mod parallel;
-mod rng;
 pub mod stream;
 
+pub use crate::rng::Rng;
 pub use cache::{default_cache_dir, ensure_default_charged, inspect, inspect_with, Report};
 pub use charged::{
     generate_charged, ChargedConfig, ChargedDataset, ChargedSim, LoaderConfig, Split,
@@ -53,5 +53,4 @@ pub use charged::{
 pub use error::DataError;
 pub use graph::{Dataset, GraphBatch, GraphSet, GraphView};
 pub use gravity::{generate_gravity, GravityConfig, GravityDataset, GravitySim, GravitySplit};
-pub use rng::Rng;
 pub use stream::{epoch_order, BatchStream, StreamConfig};

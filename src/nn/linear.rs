@@ -56,7 +56,9 @@ impl Linear {
             }
         };
         let mut draw = |n: usize, bound: f64| -> Vec<f32> {
-            (0..n).map(|_| rng.range(-bound, bound) as f32).collect()
+            (0..n)
+                .map(|_| rng.uniform_in(-bound, bound) as f32)
+                .collect()
         };
         let w = draw(in_dim * out_dim, w_bound);
         let weight = params.add(format!("{name}.weight"), &[in_dim, out_dim], w);

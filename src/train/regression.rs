@@ -108,9 +108,9 @@ pub fn samples(rng: &mut Rng, n: usize) -> (Vec<f32>, Vec<f32>) {
     let mut ys = Vec::with_capacity(n * DIM);
     for _ in 0..n {
         let x = [
-            rng.range(-1.0, 1.0),
-            rng.range(-1.0, 1.0),
-            rng.range(-1.0, 1.0),
+            rng.uniform_in(-1.0, 1.0),
+            rng.uniform_in(-1.0, 1.0),
+            rng.uniform_in(-1.0, 1.0),
         ];
         xs.extend(x.map(|v| v as f32));
         ys.extend(target(x.map(|v| v as f32 as f64)).map(|v| v as f32));
