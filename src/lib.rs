@@ -8,6 +8,7 @@ pub mod data;
 pub mod error;
 pub mod gpu;
 pub mod kernels;
+pub mod models;
 pub mod nn;
 pub mod rng;
 pub mod train;

@@ -5,7 +5,7 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use bytemuck::Pod;
 
-use super::{BufferPool, Counters, Tensor};
+use super::{BufferPool, Counters, DType, Tensor};
 use crate::{Error, Result};
 
 /// How to install a software adapter, for the "no adapter" error.
@@ -271,7 +271,46 @@ impl Engine {
     /// A tensor of `shape` with undefined contents.
     pub fn empty(&self, shape: &[usize]) -> Tensor {
         let len: usize = shape.iter().product();
-        Tensor::new(self.pool.take(len as u64 * 4), shape)
+        Tensor::new(self.pool.take(len as u64 * 4), shape, DType::F32)
+    }
+
+    /// A u32 index tensor of `shape` with undefined contents.
+    pub fn empty_u32(&self, shape: &[usize]) -> Tensor {
+        let len: usize = shape.iter().product();
+        Tensor::new(self.pool.take(len as u64 * 4), shape, DType::U32)
+    }
+
+    /// A u32 index tensor of `shape` holding `data`; errors if the lengths differ.
+    pub fn tensor_u32(&self, data: &[u32], shape: &[usize]) -> Result<Tensor> {
+        let t = self.empty_u32(shape);
+        self.write_u32(&t, data)?;
+        Ok(t)
+    }
+
+    /// Copies indices into a u32 tensor before the next submit.
+    pub fn write_u32(&self, tensor: &Tensor, data: &[u32]) -> Result<()> {
+        self.write_bytes(tensor, DType::U32, data.len(), bytemuck::cast_slice(data))
+    }
+
+    fn write_bytes(&self, tensor: &Tensor, dtype: DType, len: usize, bytes: &[u8]) -> Result<()> {
+        if len != tensor.len() || dtype != tensor.dtype() {
+            return Err(Error::Shape {
+                op: "Engine::write",
+                expected: format!(
+                    "{} {:?} elements for {:?}",
+                    tensor.len(),
+                    tensor.dtype(),
+                    tensor.shape()
+                ),
+                got: format!("{len} {dtype:?} elements"),
+            });
+        }
+        if !bytes.is_empty() {
+            self.queue
+                .write_buffer(tensor.buffer(), tensor.offset(), bytes);
+            self.counters.upload();
+        }
+        Ok(())
     }
 
     /// A tensor of `shape` filled with zeros.
@@ -293,19 +332,7 @@ impl Engine {
 
     /// Copies `data` into `tensor` before the next submit.
     pub fn write(&self, tensor: &Tensor, data: &[f32]) -> Result<()> {
-        if data.len() != tensor.len() {
-            return Err(Error::Shape {
-                op: "Engine::write",
-                expected: format!("{} elements for {:?}", tensor.len(), tensor.shape()),
-                got: format!("{} elements", data.len()),
-            });
-        }
-        if !data.is_empty() {
-            self.queue
-                .write_buffer(tensor.buffer(), tensor.offset(), bytemuck::cast_slice(data));
-            self.counters.upload();
-        }
-        Ok(())
+        self.write_bytes(tensor, DType::F32, data.len(), bytemuck::cast_slice(data))
     }
 
     /// A uniform buffer holding `value`, for kernel parameters fixed at plan time.
@@ -378,8 +405,28 @@ impl Engine {
         self.check("wait")
     }
 
+    /// Copies a u32 tensor back to the host, waiting for the GPU.
+    pub fn read_u32(&self, tensor: &Tensor) -> Result<Vec<u32>> {
+        Ok(self
+            .read_raw(tensor)?
+            .into_iter()
+            .map(f32::to_bits)
+            .collect())
+    }
+
     /// Copies a tensor back to the host, waiting for the GPU (counted as a blocking readback).
     pub fn read(&self, tensor: &Tensor) -> Result<Vec<f32>> {
+        if tensor.dtype() != DType::F32 {
+            return Err(Error::Shape {
+                op: "Engine::read",
+                expected: "an F32 tensor (use read_u32 for indices)".into(),
+                got: format!("{:?}", tensor.dtype()),
+            });
+        }
+        self.read_raw(tensor)
+    }
+
+    fn read_raw(&self, tensor: &Tensor) -> Result<Vec<f32>> {
         if tensor.is_empty() {
             return Ok(Vec::new());
         }

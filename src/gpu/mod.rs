@@ -13,4 +13,4 @@ pub use counters::{Counters, CountersSnapshot};
 pub use dispatch::{grid_1d, groups_for, Dispatch, MAX_WORKGROUPS_PER_DIM};
 pub use engine::{AdapterSummary, Engine, EngineOptions};
 pub use pool::{BufferPool, PooledBuffer};
-pub use tensor::Tensor;
+pub use tensor::{DType, Tensor};

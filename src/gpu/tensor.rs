@@ -1,4 +1,4 @@
-//! A GPU tensor: an f32 array of known shape living in (a slice of) a pooled storage buffer.
+//! A GPU tensor: an f32 (or u32 index) array of known shape in (a slice of) a pooled buffer.
 
 use std::sync::Arc;
 
@@ -13,15 +13,31 @@ pub struct Tensor {
     storage: Arc<PooledBuffer>,
     offset: u64,
     shape: Vec<usize>,
+    dtype: DType,
+}
+
+/// Element type of a [`Tensor`]: values are f32, graph indices u32; both are 4 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DType {
+    /// 32-bit float.
+    F32,
+    /// 32-bit unsigned index.
+    U32,
 }
 
 impl Tensor {
-    pub(crate) fn new(storage: PooledBuffer, shape: &[usize]) -> Self {
+    pub(crate) fn new(storage: PooledBuffer, shape: &[usize], dtype: DType) -> Self {
         Self {
             storage: Arc::new(storage),
             offset: 0,
             shape: shape.to_vec(),
+            dtype,
         }
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        self.dtype
     }
 
     /// The shape, outermost dimension first.
@@ -75,6 +91,7 @@ impl Tensor {
             storage: self.storage.clone(),
             offset: self.offset,
             shape: shape.to_vec(),
+            dtype: self.dtype,
         }
     }
 
@@ -93,6 +110,7 @@ impl Tensor {
             storage: self.storage.clone(),
             offset: self.offset + elem_offset as u64 * 4,
             shape: shape.to_vec(),
+            dtype: self.dtype,
         }
     }
 

@@ -1,0 +1,156 @@
+//! Models: layers wired together into networks that map a graph batch to node outputs.
+//!
+//! Every model predicts one 3-vector per node (e.g. the positions at a later frame) from
+//! [`GraphInputs`], and plans its forward and backward once per batch layout.
+
+use crate::data::GraphBatch;
+use crate::gpu::Dispatch;
+use crate::nn::ParamStore;
+use crate::{Engine, Error, Result, Tensor};
+
+/// A graph batch on the GPU, allocated once for one layout (graphs, nodes, edges).
+///
+/// Sized for the *doubled* batch when REMUL training needs it: [`GraphInputs::upload`] fills
+/// the first `batch.num_graphs()` graphs and leaves the rest for the rotation kernel.
+#[derive(Debug, Clone)]
+pub struct GraphInputs {
+    /// Graphs in the batch.
+    pub graphs: usize,
+    /// Nodes over all graphs.
+    pub nodes: usize,
+    /// Edges over all graphs.
+    pub edges: usize,
+    /// Node positions `[nodes, 3]`.
+    pub positions: Tensor,
+    /// Node velocities `[nodes, 3]`.
+    pub velocities: Tensor,
+    /// Node scalars `[nodes, node_scalar_dim]` (e.g. `|v|`).
+    pub node_scalars: Tensor,
+    /// Edge scalars `[edges, edge_scalar_dim]` (e.g. `q_i q_j`).
+    pub edge_scalars: Tensor,
+    /// Targets `[nodes, 3]`.
+    pub targets: Tensor,
+    /// Source node of each edge, u32 `[edges]`.
+    pub src: Tensor,
+    /// Destination node of each edge, non-decreasing, u32 `[edges]`.
+    pub dst: Tensor,
+    /// First incoming edge of each node plus the total, u32 `[nodes + 1]`.
+    pub dst_offsets: Tensor,
+    /// Graph of each node, u32 `[nodes]`.
+    pub node_graph: Tensor,
+    /// First node of each graph plus the total, u32 `[graphs + 1]`.
+    pub graph_offsets: Tensor,
+}
+
+impl GraphInputs {
+    /// Allocates a batch of `copies` stacked copies of `batch`'s layout, and writes the indices
+    /// and every copy's features (copies of the same values; REMUL rotates them on the GPU).
+    pub fn new(engine: &Engine, batch: &GraphBatch, copies: usize) -> Result<Self> {
+        let (g, n, e) = (batch.num_graphs(), batch.num_nodes(), batch.num_edges());
+        let (k, m) = (batch.node_scalar_dim, batch.edge_scalar_dim);
+        let inputs = Self {
+            graphs: g * copies,
+            nodes: n * copies,
+            edges: e * copies,
+            positions: engine.empty(&[n * copies, 3]),
+            velocities: engine.empty(&[n * copies, 3]),
+            node_scalars: engine.empty(&[n * copies, k]),
+            edge_scalars: engine.empty(&[e * copies, m]),
+            targets: engine.empty(&[n * copies, 3]),
+            src: engine.empty_u32(&[e * copies]),
+            dst: engine.empty_u32(&[e * copies]),
+            dst_offsets: engine.empty_u32(&[n * copies + 1]),
+            node_graph: engine.empty_u32(&[n * copies]),
+            graph_offsets: engine.empty_u32(&[g * copies + 1]),
+        };
+        // Copy c of an index array: every index shifted by c times the per-copy count `by`.
+        let stack = |v: &[u32], by: usize, last: bool| -> Vec<u32> {
+            let body = if last { &v[..v.len() - 1] } else { v };
+            let mut out = Vec::with_capacity(v.len() * copies);
+            for c in 0..copies {
+                out.extend(body.iter().map(|&i| i + (by * c) as u32));
+            }
+            if last {
+                out.push(v[v.len() - 1] + (by * (copies - 1)) as u32);
+            }
+            out
+        };
+        engine.write_u32(&inputs.src, &stack(&batch.src, n, false))?;
+        engine.write_u32(&inputs.dst, &stack(&batch.dst, n, false))?;
+        engine.write_u32(&inputs.dst_offsets, &stack(&batch.dst_offsets, e, true))?;
+        engine.write_u32(&inputs.node_graph, &stack(&batch.node_graph, g, false))?;
+        engine.write_u32(&inputs.graph_offsets, &stack(&batch.graph_offsets, n, true))?;
+        for c in 0..copies {
+            inputs.write_features(engine, batch, c)?;
+        }
+        Ok(inputs)
+    }
+
+    /// Whether `batch` has the layout these buffers were planned for (copy 0).
+    pub fn fits(&self, batch: &GraphBatch, copies: usize) -> bool {
+        batch.num_graphs() * copies == self.graphs
+            && batch.num_nodes() * copies == self.nodes
+            && batch.num_edges() * copies == self.edges
+    }
+
+    /// Writes `batch`'s features into copy `copy` (0 for the original batch); the indices are
+    /// fixed by the layout and not rewritten. Errors if the layout differs.
+    pub fn write_features(&self, engine: &Engine, batch: &GraphBatch, copy: usize) -> Result<()> {
+        let copies = self.graphs / batch.num_graphs().max(1);
+        if !self.fits(batch, copies) || copy >= copies {
+            return Err(Error::Shape {
+                op: "GraphInputs::write_features",
+                expected: format!(
+                    "copy < {copies} of {} graphs, {} nodes, {} edges",
+                    self.graphs / copies.max(1),
+                    self.nodes / copies.max(1),
+                    self.edges / copies.max(1)
+                ),
+                got: format!(
+                    "copy {copy} of {} graphs, {} nodes, {} edges",
+                    batch.num_graphs(),
+                    batch.num_nodes(),
+                    batch.num_edges()
+                ),
+            });
+        }
+        let (n, e) = (batch.num_nodes(), batch.num_edges());
+        let rows = |t: &Tensor, count: usize| {
+            let width = t.shape()[1];
+            t.view(copy * count * width, &[count, width])
+        };
+        engine.write(&rows(&self.positions, n), &batch.positions)?;
+        engine.write(&rows(&self.velocities, n), &batch.velocities)?;
+        engine.write(&rows(&self.targets, n), &batch.targets)?;
+        if batch.node_scalar_dim > 0 {
+            engine.write(&rows(&self.node_scalars, n), &batch.node_scalars)?;
+        }
+        if batch.edge_scalar_dim > 0 {
+            engine.write(&rows(&self.edge_scalars, e), &batch.edge_scalars)?;
+        }
+        Ok(())
+    }
+}
+
+/// A model's buffers and dispatches for one [`GraphInputs`] layout.
+#[derive(Debug)]
+pub struct ModelPlan {
+    /// Prediction per node `[nodes, 3]`.
+    pub output: Tensor,
+    /// Gradient of the objective with respect to `output`, written by the loss.
+    pub d_output: Tensor,
+    /// Forward dispatches in order.
+    pub forward: Vec<Dispatch>,
+    /// Backward dispatches in order: reads `d_output`, writes the parameter gradients.
+    pub backward: Vec<Dispatch>,
+}
+
+/// A trainable network from graph batches to one 3-vector per node.
+pub trait Model: std::fmt::Debug {
+    /// Short name, e.g. `gnn`.
+    fn name(&self) -> &'static str;
+    /// Its parameters and their gradients.
+    fn params(&self) -> &ParamStore;
+    /// Plans the forward and backward for `inputs`, allocating every intermediate buffer.
+    fn plan(&self, engine: &Engine, inputs: &GraphInputs) -> Result<ModelPlan>;
+}
