@@ -1,5 +1,7 @@
 //! The `remul` command line: parses arguments, prints, and calls the library.
 
+mod cli;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -31,6 +33,9 @@ enum Command {
     },
     /// Train a model (today: an MLP on a synthetic regression task).
     Train(TrainArgs),
+    /// Generate or inspect N-body datasets.
+    #[command(subcommand)]
+    Data(cli::data::DataCommand),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -93,6 +98,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Info { json } => info(json),
         Command::Train(args) => train(args),
+        Command::Data(command) => cli::data::run(command),
     }
 }
 

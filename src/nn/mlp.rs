@@ -108,6 +108,11 @@ impl MlpPlan {
         &self.layers.last().expect("at least one layer").dy
     }
 
+    /// The output of layer `i` (the input of layer `i + 1`).
+    pub fn layer_output(&self, i: usize) -> &Tensor {
+        &self.layers[i].y
+    }
+
     /// Forward dispatches, first layer first.
     pub fn forward(&self) -> Vec<&Dispatch> {
         self.layers.iter().flat_map(LinearPlan::forward).collect()
