@@ -95,7 +95,7 @@ fn writing_the_wrong_number_of_elements_is_a_shape_error() {
     let e = engine();
     let t = e.empty(&[2, 3]);
     let err = e.write(&t, &[1.0; 5]).unwrap_err();
-    assert!(err.to_string().contains("6 elements"), "{err}");
+    assert!(err.to_string().contains("expected 6 F32 elements"), "{err}");
 }
 
 #[test]

@@ -4,18 +4,28 @@
 
 pub mod adam;
 pub mod bias_act;
+pub mod coord_update;
+pub mod edge_geometry;
+pub mod gather;
 pub mod matmul;
 pub mod mse;
 pub mod reduce;
+pub mod segment_sum;
 
 /// Every shader file, by name, for validation and error messages.
 pub const SHADERS: &[(&str, &str)] = &[
     (adam::FILE, adam::SOURCE),
     (bias_act::FILE, bias_act::SOURCE),
     (bias_act::BACKWARD_FILE, bias_act::BACKWARD_SOURCE),
+    (coord_update::FILE, coord_update::SOURCE),
+    (coord_update::BACKWARD_FILE, coord_update::BACKWARD_SOURCE),
+    (edge_geometry::FILE, edge_geometry::SOURCE),
+    (edge_geometry::BACKWARD_FILE, edge_geometry::BACKWARD_SOURCE),
+    (gather::FILE, gather::SOURCE),
     (matmul::FILE, matmul::SOURCE),
     (mse::FILE, mse::SOURCE),
     (reduce::FILE, reduce::SOURCE),
+    (segment_sum::FILE, segment_sum::SOURCE),
 ];
 
 use crate::{Error, Result, Tensor};
@@ -52,4 +62,61 @@ pub(crate) fn as_u32(op: &'static str, n: usize) -> Result<u32> {
         expected: "fewer than 2^32 elements".into(),
         got: n.to_string(),
     })
+}
+
+/// Columns `first..first + width` of every row of a matrix tensor `[rows, cols]`: kernels that
+/// read or write part of a row (a slice of a concatenated input) take one of these.
+#[derive(Debug, Clone, Copy)]
+pub struct Cols<'a> {
+    /// The whole matrix.
+    pub tensor: &'a Tensor,
+    /// First column.
+    pub first: usize,
+    /// Columns taken.
+    pub width: usize,
+}
+
+impl<'a> Cols<'a> {
+    /// Columns `first..first + width` of `tensor`.
+    pub fn new(tensor: &'a Tensor, first: usize, width: usize) -> Self {
+        Self {
+            tensor,
+            first,
+            width,
+        }
+    }
+
+    /// Every column of `tensor`.
+    pub fn all(tensor: &'a Tensor) -> Self {
+        let (_, cols) = tensor.rows_cols();
+        Self::new(tensor, 0, cols)
+    }
+
+    /// Rows of the matrix.
+    pub fn rows(&self) -> usize {
+        self.tensor.rows_cols().0
+    }
+
+    /// Elements from one row to the next.
+    pub fn stride(&self) -> usize {
+        self.tensor.rows_cols().1
+    }
+
+    /// Errors unless the columns lie inside the matrix and it has `rows` rows (when given).
+    pub(crate) fn check(&self, op: &'static str, rows: Option<usize>) -> Result<()> {
+        let (r, c) = self.tensor.rows_cols();
+        if self.first + self.width > c || rows.is_some_and(|n| n != r) {
+            return Err(Error::Shape {
+                op,
+                expected: format!(
+                    "columns {}..{} of a matrix with {} rows",
+                    self.first,
+                    self.first + self.width,
+                    rows.map_or("any number of".to_string(), |n| n.to_string())
+                ),
+                got: format!("{:?}", self.tensor.shape()),
+            });
+        }
+        Ok(())
+    }
 }
