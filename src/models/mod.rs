@@ -3,10 +3,108 @@
 //! Every model predicts one 3-vector per node (e.g. the positions at a later frame) from
 //! [`GraphInputs`], and plans its forward and backward once per batch layout.
 
+pub mod egnn;
+pub mod gnn;
+
+pub use egnn::Egnn;
+pub use gnn::Gnn;
+
+use serde::{Deserialize, Serialize};
+
 use crate::data::GraphBatch;
 use crate::gpu::Dispatch;
-use crate::nn::ParamStore;
+use crate::kernels::bias_act::Activation;
+use crate::kernels::segment_sum::source_csr;
+use crate::nn::{ParamId, ParamStore};
 use crate::{Engine, Error, Result, Tensor};
+
+/// The networks remul can train on graph batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// The plain message-passing network (not equivariant).
+    Gnn,
+    /// The E(n)-equivariant graph network.
+    Egnn,
+}
+
+impl std::str::FromStr for ModelKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "gnn" => Ok(Self::Gnn),
+            "egnn" => Ok(Self::Egnn),
+            _ => Err(format!("unknown model {s:?} (expected gnn or egnn)")),
+        }
+    }
+}
+
+/// Builds the network `config` names for the given scalar widths, weights drawn from `seed`.
+pub fn build(
+    engine: &Engine,
+    config: &ModelConfig,
+    node_scalar_dim: usize,
+    edge_scalar_dim: usize,
+    seed: u64,
+) -> Result<Box<dyn Model>> {
+    Ok(match config.kind {
+        ModelKind::Gnn => Box::new(Gnn::new(engine, config, edge_scalar_dim, seed)?),
+        ModelKind::Egnn => Box::new(Egnn::new(
+            engine,
+            config,
+            node_scalar_dim,
+            edge_scalar_dim,
+            seed,
+        )?),
+    })
+}
+
+/// The size of a message-passing model; the N-body defaults of the EGNN paper.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelConfig {
+    /// Which network.
+    pub kind: ModelKind,
+    /// Width of node features and of every hidden layer.
+    pub hidden: usize,
+    /// Message-passing layers.
+    pub layers: usize,
+    /// Activation inside every MLP.
+    pub activation: Activation,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self {
+            kind: ModelKind::Gnn,
+            hidden: 64,
+            layers: 4,
+            activation: Activation::Silu,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// Errors naming the field when a value is unusable.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: &str, detail: String| {
+            Err(Error::InvalidValue {
+                what: what.into(),
+                detail,
+            })
+        };
+        if self.hidden == 0 || self.hidden > 4096 {
+            return bad(
+                "model.hidden",
+                format!("{} is not in 1..=4096", self.hidden),
+            );
+        }
+        if self.layers == 0 || self.layers > 64 {
+            return bad("model.layers", format!("{} is not in 1..=64", self.layers));
+        }
+        Ok(())
+    }
+}
 
 /// A graph batch on the GPU, allocated once for one layout (graphs, nodes, edges).
 ///
@@ -36,6 +134,10 @@ pub struct GraphInputs {
     pub dst: Tensor,
     /// First incoming edge of each node plus the total, u32 `[nodes + 1]`.
     pub dst_offsets: Tensor,
+    /// First outgoing edge of each node in `src_perm` order plus the total, u32 `[nodes + 1]`.
+    pub src_offsets: Tensor,
+    /// Edge ids ordered by source node, u32 `[edges]`.
+    pub src_perm: Tensor,
     /// Graph of each node, u32 `[nodes]`.
     pub node_graph: Tensor,
     /// First node of each graph plus the total, u32 `[graphs + 1]`.
@@ -60,6 +162,8 @@ impl GraphInputs {
             src: engine.empty_u32(&[e * copies]),
             dst: engine.empty_u32(&[e * copies]),
             dst_offsets: engine.empty_u32(&[n * copies + 1]),
+            src_offsets: engine.empty_u32(&[n * copies + 1]),
+            src_perm: engine.empty_u32(&[e * copies]),
             node_graph: engine.empty_u32(&[n * copies]),
             graph_offsets: engine.empty_u32(&[g * copies + 1]),
         };
@@ -78,12 +182,25 @@ impl GraphInputs {
         engine.write_u32(&inputs.src, &stack(&batch.src, n, false))?;
         engine.write_u32(&inputs.dst, &stack(&batch.dst, n, false))?;
         engine.write_u32(&inputs.dst_offsets, &stack(&batch.dst_offsets, e, true))?;
+        let (src_offsets, src_perm) = source_csr(&batch.src, n);
+        engine.write_u32(&inputs.src_offsets, &stack(&src_offsets, e, true))?;
+        engine.write_u32(&inputs.src_perm, &stack(&src_perm, e, false))?;
         engine.write_u32(&inputs.node_graph, &stack(&batch.node_graph, g, false))?;
         engine.write_u32(&inputs.graph_offsets, &stack(&batch.graph_offsets, n, true))?;
         for c in 0..copies {
             inputs.write_features(engine, batch, c)?;
         }
         Ok(inputs)
+    }
+
+    /// Errors unless the node scalars are `width` wide.
+    pub fn expect_node_scalars(&self, width: usize) -> Result<()> {
+        crate::kernels::expect_shape("node scalars", &self.node_scalars, &[self.nodes, width])
+    }
+
+    /// Errors unless the edge scalars are `width` wide.
+    pub fn expect_edge_scalars(&self, width: usize) -> Result<()> {
+        crate::kernels::expect_shape("edge scalars", &self.edge_scalars, &[self.edges, width])
     }
 
     /// Whether `batch` has the layout these buffers were planned for (copy 0).
@@ -143,6 +260,18 @@ pub struct ModelPlan {
     pub forward: Vec<Dispatch>,
     /// Backward dispatches in order: reads `d_output`, writes the parameter gradients.
     pub backward: Vec<Dispatch>,
+    /// The last linear layer, whose weight gradients GradNorm compares; `None` for models
+    /// whose output is not a plain linear layer.
+    pub output_layer: Option<OutputLayer>,
+}
+
+/// The last linear layer of a model: `output = input · weight (+ bias)`.
+#[derive(Debug, Clone)]
+pub struct OutputLayer {
+    /// Its input `[nodes, in]`.
+    pub input: Tensor,
+    /// Its weight `[in, 3]`.
+    pub weight: ParamId,
 }
 
 /// A trainable network from graph batches to one 3-vector per node.
@@ -153,4 +282,53 @@ pub trait Model: std::fmt::Debug {
     fn params(&self) -> &ParamStore;
     /// Plans the forward and backward for `inputs`, allocating every intermediate buffer.
     fn plan(&self, engine: &Engine, inputs: &GraphInputs) -> Result<ModelPlan>;
+    /// CPU twin of the forward in f64: the prediction `[nodes * 3]` for `batch`, with the
+    /// parameters given by [`ParamId::index`] (as [`ParamStore::read_values`] returns them).
+    fn cpu_forward(&self, params: &[Vec<f64>], batch: &GraphBatch) -> Vec<f64>;
+}
+
+/// Row-wise concatenation of matrices with `rows` rows: `parts` are `(values, columns)`.
+pub(crate) fn cpu_concat(rows: usize, parts: &[(&[f64], usize)]) -> Vec<f64> {
+    let width: usize = parts.iter().map(|p| p.1).sum();
+    let mut out = Vec::with_capacity(rows * width);
+    for r in 0..rows {
+        for (values, cols) in parts {
+            out.extend_from_slice(&values[r * cols..(r + 1) * cols]);
+        }
+    }
+    out
+}
+
+/// Rows of `values` (`cols` wide) picked by `index`.
+pub(crate) fn cpu_rows(values: &[f64], cols: usize, index: &[u32]) -> Vec<f64> {
+    index
+        .iter()
+        .flat_map(|&i| {
+            values[i as usize * cols..(i as usize + 1) * cols]
+                .iter()
+                .copied()
+        })
+        .collect()
+}
+
+/// Sums of edge rows (`cols` wide) into their destination nodes.
+pub(crate) fn cpu_segment_sum(values: &[f64], cols: usize, dst_offsets: &[u32]) -> Vec<f64> {
+    let nodes = dst_offsets.len() - 1;
+    let mut out = vec![0.0; nodes * cols];
+    crate::kernels::segment_sum::cpu(
+        values,
+        (cols, 0),
+        dst_offsets,
+        None,
+        &mut out,
+        (cols, 0),
+        cols,
+        (false, false),
+    );
+    out
+}
+
+/// f32 values as f64.
+pub(crate) fn f64s(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| f64::from(x)).collect()
 }

@@ -10,6 +10,13 @@ const ALIGN_FLOATS: usize = 64;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ParamId(usize);
 
+impl ParamId {
+    /// Position in declaration order, as in [`ParamStore::read_values`]'s result.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Entry {
     name: String,
