@@ -74,6 +74,15 @@ pub enum Error {
     #[error(transparent)]
     Data(#[from] crate::data::DataError),
 
+    /// A checkpoint file is malformed or does not fit the model it is loaded into.
+    #[error("checkpoint {path}: {detail}")]
+    Checkpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
+
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {

@@ -1,6 +1,9 @@
 //! The subcommands of the `remul` binary that have grown past a few lines.
 
+pub mod config;
 pub mod data;
+pub mod plot;
+pub mod train;
 
 use indicatif::{ProgressBar, ProgressStyle};
 

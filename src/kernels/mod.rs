@@ -7,9 +7,12 @@ pub mod bias_act;
 pub mod coord_update;
 pub mod edge_geometry;
 pub mod gather;
+pub mod gradnorm;
 pub mod matmul;
 pub mod mse;
 pub mod reduce;
+pub mod remul_loss;
+pub mod rotate;
 pub mod segment_sum;
 
 /// Every shader file, by name, for validation and error messages.
@@ -22,9 +25,12 @@ pub const SHADERS: &[(&str, &str)] = &[
     (edge_geometry::FILE, edge_geometry::SOURCE),
     (edge_geometry::BACKWARD_FILE, edge_geometry::BACKWARD_SOURCE),
     (gather::FILE, gather::SOURCE),
+    (gradnorm::FILE, gradnorm::SOURCE),
     (matmul::FILE, matmul::SOURCE),
     (mse::FILE, mse::SOURCE),
     (reduce::FILE, reduce::SOURCE),
+    (remul_loss::FILE, remul_loss::SOURCE),
+    (rotate::FILE, rotate::SOURCE),
     (segment_sum::FILE, segment_sum::SOURCE),
 ];
 

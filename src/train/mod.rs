@@ -1,8 +1,14 @@
 //! Training: objectives, optimizer steps and loops, reporting through an [`Observer`] so the
 //! library never prints.
 
+pub mod checkpoint;
+pub mod config;
+pub mod nbody;
 pub mod regression;
 
+pub use checkpoint::Checkpoint;
+pub use config::{DataConfig, EvalConfig, RemulConfig, Schedule, TrainConfig, Weighting};
+pub use nbody::{EpochMetrics, EvalReport, NbodyTrainer};
 pub use regression::{RegressionConfig, RegressionTrainer};
 
 /// What one epoch achieved.
@@ -28,3 +34,14 @@ pub trait Observer {
 
 /// An observer that ignores everything.
 impl Observer for () {}
+
+/// Receives progress from [`NbodyTrainer`]; every method has a do-nothing default.
+pub trait NbodyObserver {
+    /// After each step is submitted (`step` counts from 1 within the epoch).
+    fn on_step(&mut self, _epoch: usize, _step: usize, _steps: usize) {}
+    /// After each epoch, with its metrics.
+    fn on_epoch(&mut self, _metrics: &EpochMetrics) {}
+}
+
+/// An observer that ignores everything.
+impl NbodyObserver for () {}
