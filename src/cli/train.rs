@@ -86,10 +86,10 @@ pub struct TrainArgs {
     #[arg(long)]
     seed: Option<u64>,
     /// Weight of the task loss.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     alpha: Option<f32>,
     /// Weight of the equivariance loss.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     beta: Option<f32>,
     /// The equivariance loss.
     #[arg(long, value_enum)]
@@ -494,7 +494,7 @@ fn write_plots(dir: &Path, history: &[EpochMetrics]) -> Result<()> {
         let points = report
             .equi_by_angle
             .iter()
-            .map(|&(a, b, err, _)| (0.5 * (a + b), err))
+            .filter_map(|b| Some((0.5 * (b.from_deg + b.to_deg), b.mean_error?)))
             .collect();
         let by_angle = plot::svg(
             "Equivariance error by rotation angle (last validation)",
@@ -609,8 +609,12 @@ fn print_report(args: &EvalArgs, config: &TrainConfig, r: &EvalReport) {
         r.equi_error
     );
     println!("  by rotation angle:");
-    for &(a, b, err, n) in &r.equi_by_angle {
-        println!("    {a:>5.0}-{b:<5.0} deg  {err:.6}  ({n} transforms)");
+    for b in &r.equi_by_angle {
+        let err = b.mean_error.map_or("-".to_string(), |e| format!("{e:.6}"));
+        println!(
+            "    {:>5.0}-{:<5.0} deg  {err:>9}  ({} transforms)",
+            b.from_deg, b.to_deg, b.transforms
+        );
     }
 }
 

@@ -64,8 +64,21 @@ pub struct EvalReport {
     pub mse: f64,
     /// Mean over graphs and transforms of the per-node `|f(Rx + t) - (R f(x) + t)|`.
     pub equi_error: f64,
-    /// The same error by rotation angle: `(from_deg, to_deg, mean error, transforms)`.
-    pub equi_by_angle: Vec<(f64, f64, f64, usize)>,
+    /// The same error by rotation angle, in equal bins over 0..180 degrees.
+    pub equi_by_angle: Vec<AngleBin>,
+}
+
+/// The equivariance error of the transforms whose rotation angle fell in one bin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AngleBin {
+    /// Lower edge in degrees.
+    pub from_deg: f64,
+    /// Upper edge in degrees.
+    pub to_deg: f64,
+    /// Mean error over the bin's transforms; `None` when none fell in it.
+    pub mean_error: Option<f64>,
+    /// Transforms in the bin.
+    pub transforms: usize,
 }
 
 /// Everything planned for one batch layout (graphs, nodes, edges).
@@ -532,13 +545,11 @@ impl NbodyTrainer {
             mse: se / se_count.max(1) as f64,
             equi_error: equi_sum / equi_count.max(1) as f64,
             equi_by_angle: (0..bins)
-                .map(|b| {
-                    let mean = if bin_count[b] > 0 {
-                        bin_sum[b] / bin_count[b] as f64
-                    } else {
-                        f64::NAN
-                    };
-                    (b as f64 * width, (b + 1) as f64 * width, mean, bin_count[b])
+                .map(|b| AngleBin {
+                    from_deg: b as f64 * width,
+                    to_deg: (b + 1) as f64 * width,
+                    mean_error: (bin_count[b] > 0).then(|| bin_sum[b] / bin_count[b] as f64),
+                    transforms: bin_count[b],
                 })
                 .collect(),
         })

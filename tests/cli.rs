@@ -1,0 +1,140 @@
+//! The `remul` binary as a user meets it: bad input fails with one line naming the problem,
+//! and a small training run writes its run folder, resumes, and evaluates.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::scratch;
+use remul::data::{generate_charged, ChargedConfig};
+
+fn remul(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_remul"))
+        .args(args)
+        .env("RUST_LOG", "remul=warn")
+        .output()
+        .expect("the remul binary runs")
+}
+
+/// Asserts the command failed with exactly one line on stderr that contains `needle`.
+fn fails_naming(args: &[&str], needle: &str) {
+    let out = remul(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!out.status.success(), "{args:?} should fail");
+    assert_eq!(
+        lines.len(),
+        1,
+        "{args:?}: one error line expected, got:\n{err}"
+    );
+    assert!(
+        lines[0].contains(needle),
+        "{args:?}: {:?} lacks {needle:?}",
+        lines[0]
+    );
+}
+
+#[test]
+fn bad_training_input_fails_with_one_line_naming_it() {
+    let dir = scratch("cli-bad");
+    fails_naming(&["train", "--set", "remul.bta=1"], "remul.bta");
+    fails_naming(&["train", "--beta", "-1"], "remul.beta");
+    fails_naming(&["train", "--data", "/no/such/folder"], "/no/such/folder");
+    let config = dir.join("typo.json");
+    std::fs::write(&config, r#"{"epochs": 3, "modle": {"hidden": 8}}"#).unwrap();
+    fails_naming(&["train", "--config", config.to_str().unwrap()], "modle");
+    std::fs::write(&config, r#"{"remul": {"beta": -2}}"#).unwrap();
+    fails_naming(
+        &["train", "--config", config.to_str().unwrap()],
+        "remul.beta",
+    );
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    fails_naming(&["train", "--data", empty.to_str().unwrap()], "loc_train");
+}
+
+fn small_dataset(dir: &Path) {
+    let config = ChargedConfig {
+        seed: 9,
+        train: 40,
+        valid: 20,
+        test: 20,
+        ..ChargedConfig::default()
+    };
+    generate_charged(dir, &config, &mut |_, _| {}).unwrap();
+}
+
+#[test]
+fn a_training_run_writes_its_folder_resumes_and_evaluates() {
+    let dir = scratch("cli-run");
+    let data = dir.join("data");
+    small_dataset(&data);
+    let run = dir.join("run");
+    let (data_s, run_s) = (data.to_str().unwrap(), run.to_str().unwrap());
+    let common = [
+        "--data",
+        data_s,
+        "--batch-size",
+        "20",
+        "--hidden",
+        "8",
+        "--layers",
+        "2",
+        "--valid-every",
+        "1",
+        "--set",
+        "data.loader.max_train=null",
+        "--set",
+        "eval.rotations=2",
+    ];
+    let mut args = vec!["train", "--epochs", "2", "--out", run_s];
+    args.extend(common);
+    let out = remul(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("epoch   2/2"), "{stdout}");
+    for file in [
+        "config.json",
+        "metrics.jsonl",
+        "last.safetensors",
+        "best.safetensors",
+        "losses.svg",
+        "equivariance_by_angle.svg",
+    ] {
+        assert!(run.join(file).is_file(), "run folder lacks {file}");
+    }
+
+    // A second run into the same folder is refused; --resume continues it to epoch 3.
+    let again = remul(&args);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--resume"));
+    let out = remul(&["train", "--resume", run_s, "--epochs", "3"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("resuming") && stdout.contains("epoch   3/3"),
+        "{stdout}"
+    );
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    assert_eq!(metrics.lines().count(), 3, "{metrics}");
+
+    let best = run.join("best.safetensors");
+    let out = remul(&["eval", "--checkpoint", best.to_str().unwrap(), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["samples"], 20);
+    assert!(report["mse"].as_f64().unwrap().is_finite());
+    assert!(report["equi_error"].as_f64().unwrap() > 0.0);
+}
