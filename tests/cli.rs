@@ -138,3 +138,20 @@ fn a_training_run_writes_its_folder_resumes_and_evaluates() {
     assert!(report["mse"].as_f64().unwrap().is_finite());
     assert!(report["equi_error"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn every_preset_is_a_valid_config() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/presets");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let config = remul::train::TrainConfig::from_json(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        config
+            .validate()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        count += 1;
+    }
+    assert!(count >= 12, "expected the presets in {}", dir.display());
+}

@@ -241,7 +241,7 @@ fn data_dir(config: &TrainConfig) -> Result<PathBuf> {
         return Ok(dir.clone());
     }
     let cache = data::default_cache_dir()
-        .context("no cache folder: set REMUL_CACHE or HOME, or pass --data DIR")?;
+        .context("no cache folder: set REMUL_CACHE_DIR or HOME, or pass --data DIR")?;
     let bar = super::progress_bar(0, "generating the charged N-body dataset", "trajectories");
     let mut progress = |done: usize, total: usize| {
         bar.set_length(total as u64);
