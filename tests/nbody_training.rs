@@ -1,62 +1,12 @@
 //! N-body training end to end on a small generated dataset: losses fall, runs are
-//! reproducible bit for bit, a resumed run continues exactly, checkpoints round-trip, and a
-//! training step keeps the engine's step discipline (one submit, no blocking readback, no
-//! allocation).
+//! reproducible bit for bit, a resumed run continues exactly, and checkpoints round-trip.
 
 mod common;
 
-use std::path::Path;
-use std::sync::Arc;
-
-use common::{engine, scratch};
-use remul::data::{generate_charged, ChargedConfig, ChargedDataset, LoaderConfig, Split};
+use common::{scratch, small_config, small_dataset, trainer};
 use remul::kernels::remul_loss::Form;
 use remul::models::ModelKind;
-use remul::train::{Checkpoint, EpochMetrics, NbodyTrainer, TrainConfig, Weighting};
-
-/// Writes a small charged dataset (60 / 20 / 20 trajectories) into `dir`.
-fn small_dataset(dir: &Path) {
-    let config = ChargedConfig {
-        seed: 5,
-        train: 60,
-        valid: 20,
-        test: 20,
-        ..ChargedConfig::default()
-    };
-    generate_charged(dir, &config, &mut |_, _| {}).unwrap();
-}
-
-fn small_config(dir: &Path, kind: ModelKind, form: Form) -> TrainConfig {
-    let mut c = TrainConfig::default();
-    c.data.dir = Some(dir.to_path_buf());
-    c.data.loader = LoaderConfig {
-        max_train: None,
-        ..LoaderConfig::default()
-    };
-    c.model.kind = kind;
-    c.model.hidden = 8;
-    c.model.layers = 2;
-    c.batch_size = 20;
-    c.epochs = 4;
-    c.valid_every = 2;
-    c.eval.rotations = 2;
-    c.remul.form = form;
-    c.optimizer.lr = 3e-3;
-    c
-}
-
-fn trainer(config: &TrainConfig) -> NbodyTrainer {
-    let dir = config.data.dir.as_ref().unwrap();
-    let load = |s| Arc::new(ChargedDataset::load(dir, s, &config.data.loader).unwrap());
-    NbodyTrainer::new(
-        engine(),
-        config.clone(),
-        load(Split::Train),
-        load(Split::Valid),
-        load(Split::Test),
-    )
-    .unwrap()
-}
+use remul::train::{Checkpoint, EpochMetrics, NbodyTrainer, Weighting};
 
 fn run(t: &mut NbodyTrainer, epochs: usize) -> Vec<EpochMetrics> {
     (0..epochs).map(|_| t.epoch(&mut ()).unwrap()).collect()

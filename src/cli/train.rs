@@ -529,7 +529,7 @@ impl NbodyObserver for Console {
             let bar = ProgressBar::new(steps as u64);
             bar.set_style(
                 ProgressStyle::with_template(
-                    "epoch {prefix} [{bar:30}] {pos}/{len} steps  {per_sec}  eta {eta}",
+                    "epoch {prefix} [{bar:30}] {pos}/{len} steps  {per_sec}  eta {eta}  {msg}",
                 )
                 .expect("valid template")
                 .progress_chars("=> "),
@@ -538,6 +538,12 @@ impl NbodyObserver for Console {
         });
         bar.set_prefix(format!("{epoch}/{}", self.epochs));
         bar.set_position(step as u64);
+    }
+
+    fn on_losses(&mut self, task: f64, equi: f64) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("task {task:.5}  equi {equi:.5}"));
+        }
     }
 
     fn on_epoch(&mut self, m: &EpochMetrics) {

@@ -7,10 +7,12 @@ mod counters;
 mod dispatch;
 mod engine;
 mod pool;
+mod readback;
 mod tensor;
 
 pub use counters::{Counters, CountersSnapshot};
 pub use dispatch::{grid_1d, groups_for, Dispatch, MAX_WORKGROUPS_PER_DIM};
 pub use engine::{AdapterSummary, Engine, EngineOptions};
 pub use pool::{BufferPool, PooledBuffer};
+pub use readback::ReadbackRing;
 pub use tensor::{DType, Tensor};

@@ -213,6 +213,22 @@ impl GraphInputs {
     /// Writes `batch`'s features into copy `copy` (0 for the original batch); the indices are
     /// fixed by the layout and not rewritten. Errors if the layout differs.
     pub fn write_features(&self, engine: &Engine, batch: &GraphBatch, copy: usize) -> Result<()> {
+        self.write_parts(engine, batch, copy, true)
+    }
+
+    /// Writes only `batch`'s node and edge scalars into copy `copy`: the invariants a
+    /// roto-translated copy shares with the original, whose vectors the GPU writes.
+    pub fn write_scalars(&self, engine: &Engine, batch: &GraphBatch, copy: usize) -> Result<()> {
+        self.write_parts(engine, batch, copy, false)
+    }
+
+    fn write_parts(
+        &self,
+        engine: &Engine,
+        batch: &GraphBatch,
+        copy: usize,
+        vectors: bool,
+    ) -> Result<()> {
         let copies = self.graphs / batch.num_graphs().max(1);
         if !self.fits(batch, copies) || copy >= copies {
             return Err(Error::Shape {
@@ -236,9 +252,11 @@ impl GraphInputs {
             let width = t.shape()[1];
             t.view(copy * count * width, &[count, width])
         };
-        engine.write(&rows(&self.positions, n), &batch.positions)?;
-        engine.write(&rows(&self.velocities, n), &batch.velocities)?;
-        engine.write(&rows(&self.targets, n), &batch.targets)?;
+        if vectors {
+            engine.write(&rows(&self.positions, n), &batch.positions)?;
+            engine.write(&rows(&self.velocities, n), &batch.velocities)?;
+            engine.write(&rows(&self.targets, n), &batch.targets)?;
+        }
         if batch.node_scalar_dim > 0 {
             engine.write(&rows(&self.node_scalars, n), &batch.node_scalars)?;
         }

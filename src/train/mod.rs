@@ -39,6 +39,9 @@ impl Observer for () {}
 pub trait NbodyObserver {
     /// After each step is submitted (`step` counts from 1 within the epoch).
     fn on_step(&mut self, _epoch: usize, _step: usize, _steps: usize) {}
+    /// Now and then during an epoch: the task and equivariance loss of a recent step (read
+    /// back without waiting for the GPU, so a few steps old).
+    fn on_losses(&mut self, _task: f64, _equi: f64) {}
     /// After each epoch, with its metrics.
     fn on_epoch(&mut self, _metrics: &EpochMetrics) {}
 }

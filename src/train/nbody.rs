@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::checkpoint::Checkpoint;
 use super::config::{TrainConfig, Weighting};
 use crate::data::{BatchStream, ChargedDataset, Dataset, GraphBatch, StreamConfig};
-use crate::gpu::Dispatch;
+use crate::gpu::{Dispatch, ReadbackRing};
 use crate::kernels::adam::Adam;
 use crate::kernels::gradnorm::GradNorm;
 use crate::kernels::matmul::{self, Layout};
@@ -25,6 +25,9 @@ use crate::kernels::remul_loss::{self, Form, LossInputs};
 use crate::kernels::rotate::{self, Apply, Mode, Rows, Transforms};
 use crate::models::{self, GraphInputs, Model, ModelPlan};
 use crate::{Engine, Error, Result, Tensor};
+
+/// Steps between the loss values shown while an epoch runs (read back without waiting).
+const LIVE_LOSS_EVERY: usize = 5;
 
 /// The checkpoint layout this build writes and reads.
 const CHECKPOINT_FORMAT: &str = "remul-nbody-1";
@@ -110,6 +113,7 @@ pub struct NbodyTrainer {
     train_plans: HashMap<(usize, usize, usize), StepPlan>,
     eval_plans: HashMap<(usize, usize, usize), StepPlan>,
     history: Tensor,
+    live: ReadbackRing,
     epoch: usize,
     step: u64,
     best: Option<(usize, f64, f64)>,
@@ -171,7 +175,8 @@ impl NbodyTrainer {
             None => engine.zeros(&[2]),
         };
         let steps = train.len() / config.batch_size;
-        let history = engine.zeros(&[steps.max(1), 2]);
+        // One row of [task, equi] per step, then the loss weights after the last step.
+        let history = engine.zeros(&[steps.max(1) + 1, 2]);
         Ok(Self {
             engine: engine.clone(),
             config,
@@ -185,6 +190,7 @@ impl NbodyTrainer {
             train_plans: HashMap::new(),
             eval_plans: HashMap::new(),
             history,
+            live: ReadbackRing::new(engine, 3, 8),
             epoch: 0,
             step: 0,
             best: None,
@@ -253,23 +259,25 @@ impl NbodyTrainer {
             self.config.seed ^ EVAL_STREAM
         };
         let transforms = Transforms::new(engine, g, remul.transform.clone(), seed)?;
-        // Transforms read the untransformed vectors from their own buffers (a kernel may not
-        // read and write one buffer) and write copy 1, or copy 0 when augmenting.
+        // REMUL transforms copy 0's vectors into copy 1 of the same buffers; augmentation
+        // transforms in place, so it reads the untransformed vectors from buffers of their own.
         let augment = train && remul.augment;
         let mut prepare = Vec::new();
         let mut raw = None;
         if copies == 2 || augment {
-            let sources = [
-                engine.empty(&[n, 3]),
-                engine.empty(&[n, 3]),
-                engine.empty(&[n, 3]),
-            ];
             prepare.push(transforms.sample_dispatch().clone());
             let fields = [
                 (&inputs.positions, Mode::Point),
                 (&inputs.velocities, Mode::Vector),
                 (&inputs.targets, Mode::Point),
             ];
+            let sources: Vec<Tensor> = if augment {
+                let own = [0, 1, 2].map(|_| engine.empty(&[n, 3]));
+                raw = Some(own.clone());
+                own.to_vec()
+            } else {
+                fields.iter().map(|(t, _)| (*t).clone()).collect()
+            };
             let rows = Rows {
                 count: n,
                 graph_first: 0,
@@ -287,7 +295,6 @@ impl NbodyTrainer {
                     Apply::new(mode),
                 )?);
             }
-            raw = Some(sources);
         }
 
         let model = self.model.plan(engine, &inputs)?;
@@ -355,11 +362,12 @@ impl NbodyTrainer {
         })
     }
 
-    /// Writes `batch` into a plan's inputs (both copies; the transform overwrites copy 1's
-    /// vectors on the GPU).
+    /// Writes `batch` into a plan's inputs: copy 0 whole, later copies' scalars only (the
+    /// transform writes their vectors on the GPU).
     fn upload(&self, plan: &StepPlan, batch: &GraphBatch) -> Result<()> {
-        for copy in 0..plan.copies {
-            plan.inputs.write_features(&self.engine, batch, copy)?;
+        plan.inputs.write_features(&self.engine, batch, 0)?;
+        for copy in 1..plan.copies {
+            plan.inputs.write_scalars(&self.engine, batch, copy)?;
         }
         if let Some([x, v, y]) = &plan.raw {
             self.engine.write(x, &batch.positions)?;
@@ -395,7 +403,7 @@ impl NbodyTrainer {
         };
         let mut batches = BatchStream::new(self.train.clone(), &stream_config, self.epoch as u64)?;
         let steps = self.steps_per_epoch();
-        let mut step_in_epoch = 0;
+        let mut step_in_epoch: usize = 0;
         while let Some(batch) = batches.next() {
             let batch = batch?;
             let key = (batch.num_graphs(), batch.num_nodes(), batch.num_edges());
@@ -426,9 +434,23 @@ impl NbodyTrainer {
                 self.history.offset() + step_in_epoch as u64 * 8,
                 8,
             );
+            enc.copy_buffer_to_buffer(
+                self.weights.buffer(),
+                self.weights.offset(),
+                self.history.buffer(),
+                self.history.offset() + steps as u64 * 8,
+                8,
+            );
+            if step_in_epoch.is_multiple_of(LIVE_LOSS_EVERY) {
+                self.live.record_copy(&mut enc, &plan.losses, self.step);
+            }
             self.engine.submit(enc)?;
+            self.live.after_submit();
             step_in_epoch += 1;
             observer.on_step(self.epoch, step_in_epoch, steps);
+            if let Some((_, l)) = self.live.poll(&self.engine)? {
+                observer.on_losses(l[0] as f64, l[1] as f64);
+            }
         }
 
         let history = self.engine.read(&self.history)?;
@@ -449,7 +471,7 @@ impl NbodyTrainer {
                 ),
             });
         }
-        let w = self.engine.read(&self.weights)?;
+        let w = &history[2 * steps..2 * steps + 2];
         let seconds = start.elapsed().as_secs_f64();
         let mut metrics = EpochMetrics {
             epoch: self.epoch,

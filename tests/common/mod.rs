@@ -3,6 +3,10 @@
 
 use std::sync::OnceLock;
 
+use remul::data::{generate_charged, ChargedConfig, ChargedDataset, LoaderConfig, Split};
+use remul::kernels::remul_loss::Form;
+use remul::models::ModelKind;
+use remul::train::{NbodyTrainer, TrainConfig};
 use remul::{Engine, EngineOptions};
 
 /// The engine every test in this binary shares; fails loudly when no adapter exists.
@@ -81,4 +85,48 @@ pub fn scratch(name: &str) -> Scratch {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     Scratch(dir)
+}
+
+/// Writes a small charged dataset (60 / 20 / 20 trajectories) into `dir`.
+pub fn small_dataset(dir: &std::path::Path) {
+    let config = ChargedConfig {
+        seed: 5,
+        train: 60,
+        valid: 20,
+        test: 20,
+        ..ChargedConfig::default()
+    };
+    generate_charged(dir, &config, &mut |_, _| {}).unwrap();
+}
+
+pub fn small_config(dir: &std::path::Path, kind: ModelKind, form: Form) -> TrainConfig {
+    let mut c = TrainConfig::default();
+    c.data.dir = Some(dir.to_path_buf());
+    c.data.loader = LoaderConfig {
+        max_train: None,
+        ..LoaderConfig::default()
+    };
+    c.model.kind = kind;
+    c.model.hidden = 8;
+    c.model.layers = 2;
+    c.batch_size = 20;
+    c.epochs = 4;
+    c.valid_every = 2;
+    c.eval.rotations = 2;
+    c.remul.form = form;
+    c.optimizer.lr = 3e-3;
+    c
+}
+
+pub fn trainer(config: &TrainConfig) -> NbodyTrainer {
+    let dir = config.data.dir.as_ref().unwrap();
+    let load = |s| std::sync::Arc::new(ChargedDataset::load(dir, s, &config.data.loader).unwrap());
+    NbodyTrainer::new(
+        engine(),
+        config.clone(),
+        load(Split::Train),
+        load(Split::Valid),
+        load(Split::Test),
+    )
+    .unwrap()
 }
