@@ -4,6 +4,7 @@
 //! WGSL shader, each with a CPU twin), [`nn`] (layers with forward and backward), [`train`]
 //! (optimizers and loops). [`data`] builds host-side batches and knows nothing of the GPU.
 
+pub mod bench;
 pub mod data;
 pub mod error;
 pub mod gpu;

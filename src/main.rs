@@ -29,6 +29,8 @@ enum Command {
     Train(cli::train::TrainArgs),
     /// Test MSE and equivariance error of a saved model.
     Eval(cli::train::EvalArgs),
+    /// Measure the adapter's ceilings, every kernel and whole models; compare reports.
+    Bench(cli::bench::BenchArgs),
     /// Generate or inspect N-body datasets.
     #[command(subcommand)]
     Data(cli::data::DataCommand),
@@ -50,6 +52,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => cli::train::train(args),
         Command::Eval(args) => cli::train::eval(args),
         Command::Data(command) => cli::data::run(command),
+        Command::Bench(args) => cli::bench::run(args),
     }
 }
 

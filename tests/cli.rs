@@ -155,3 +155,42 @@ fn every_preset_is_a_valid_config() {
     }
     assert!(count >= 12, "expected the presets in {}", dir.display());
 }
+
+#[test]
+fn bench_quick_writes_a_report_that_compare_reads() {
+    let dir = scratch("cli-bench");
+    let json = dir.join("bench.json");
+    let out = remul(&["bench", "--quick", "--json", json.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("ceilings: FMA") && stdout.contains("matmul_nn_64"),
+        "{stdout}"
+    );
+    let report = remul::bench::read_report(&json).unwrap();
+    assert!(report.ceilings.unwrap().fma_gflops > 0.0);
+    let families: std::collections::BTreeSet<&str> =
+        report.kernels.iter().map(|k| k.family.as_str()).collect();
+    for family in ["matmul", "gather", "segment_sum", "coord_update", "adam"] {
+        assert!(families.contains(family), "no {family} in {families:?}");
+    }
+    assert_eq!(report.models.len(), 3);
+    assert!(report.models.iter().all(|m| m.train_graphs_per_s > 0.0));
+
+    let out = remul(&[
+        "bench",
+        "--compare",
+        json.to_str().unwrap(),
+        json.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("B/A"), "{stdout}");
+    fails_naming(
+        &["bench", "--compare", "/no/such.json", "/no/such.json"],
+        "/no/such.json",
+    );
+}

@@ -250,3 +250,29 @@ fn adam_rejects_a_negative_learning_rate() {
     let err = Adam::new(e, &p, &g, config).unwrap_err();
     assert!(err.to_string().contains("optimizer.lr"), "{err}");
 }
+
+#[test]
+fn peak_kernels_match_their_cpu_twins() {
+    // The FMA chain stays in [0, 1] and converges towards 1; 8 * 4 sums of values <= 1 in
+    // f32 after 100 rounds carry ~1e-5 rounding, well inside 1e-4.
+    let e = engine();
+    for &n in &[1usize, 7, 257] {
+        let out = e.empty(&[n]);
+        let d = remul::kernels::peak_fma::plan(e, &out, 100).unwrap();
+        e.run(&[&d]).unwrap();
+        let want: Vec<f64> = (0..n as u32)
+            .map(|i| remul::kernels::peak_fma::cpu(i, 100))
+            .collect();
+        assert_close("peak fma", &e.read(&out).unwrap(), &want, 1e-4, 1e-5);
+
+        let src = rounded(&random(40, 4 * n));
+        let ts = e.tensor(&f32s(&src), &[4 * n]).unwrap();
+        let td = e.empty(&[4 * n]);
+        let d = remul::kernels::peak_copy::plan(e, &ts, &td).unwrap();
+        e.run(&[&d]).unwrap();
+        let want = remul::kernels::peak_copy::cpu(&src);
+        assert_close("peak copy", &e.read(&td).unwrap(), &want, 0.0, 0.0);
+    }
+    let odd = e.empty(&[6]);
+    assert!(remul::kernels::peak_copy::plan(e, &odd, &odd).is_err());
+}

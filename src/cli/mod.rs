@@ -1,5 +1,6 @@
 //! The subcommands of the `remul` binary that have grown past a few lines.
 
+pub mod bench;
 pub mod config;
 pub mod data;
 pub mod plot;

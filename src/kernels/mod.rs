@@ -10,6 +10,8 @@ pub mod gather;
 pub mod gradnorm;
 pub mod matmul;
 pub mod mse;
+pub mod peak_copy;
+pub mod peak_fma;
 pub mod reduce;
 pub mod remul_loss;
 pub mod rotate;
@@ -28,6 +30,8 @@ pub const SHADERS: &[(&str, &str)] = &[
     (gradnorm::FILE, gradnorm::SOURCE),
     (matmul::FILE, matmul::SOURCE),
     (mse::FILE, mse::SOURCE),
+    (peak_copy::FILE, peak_copy::SOURCE),
+    (peak_fma::FILE, peak_fma::SOURCE),
     (reduce::FILE, reduce::SOURCE),
     (remul_loss::FILE, remul_loss::SOURCE),
     (rotate::FILE, rotate::SOURCE),
