@@ -178,7 +178,7 @@ fn bench_quick_writes_a_report_that_compare_reads() {
     for family in ["matmul", "gather", "segment_sum", "coord_update", "adam"] {
         assert!(families.contains(family), "no {family} in {families:?}");
     }
-    assert_eq!(report.models.len(), 3);
+    assert_eq!(report.models.len(), 4);
     assert!(report.models.iter().all(|m| m.train_graphs_per_s > 0.0));
 
     let out = remul(&[

@@ -9,15 +9,20 @@ mod common;
 use common::{assert_close, engine, f32s, random};
 use remul::data::{GraphBatch, GraphSet, GraphView};
 use remul::kernels::bias_act::Activation;
-use remul::models::{self, GraphInputs, Model, ModelConfig, ModelKind};
+use remul::models::{self, GraphDims, GraphInputs, Model, ModelConfig, ModelKind};
 use remul::Engine;
 
 const H: f64 = 1e-6;
 
 /// Graphs of 1, 3 and 5 nodes with positions, velocities, `|v|` and `q_i q_j`.
 fn batch(seed: u64) -> GraphBatch {
+    batch_of(seed, &[1, 3, 5])
+}
+
+/// Graphs of the given sizes; size 3 is a chain, every other size fully connected.
+fn batch_of(seed: u64, sizes: &[usize]) -> GraphBatch {
     let mut set = GraphSet::new(1, 1);
-    for (g, n) in [1usize, 3, 5].into_iter().enumerate() {
+    for (g, &n) in sizes.iter().enumerate() {
         let x = random(seed + 10 * g as u64, 3 * n);
         let v: Vec<f64> = random(seed + 10 * g as u64 + 1, 3 * n)
             .iter()
@@ -118,7 +123,12 @@ fn wake_phi_x(e: &Engine, model: &dyn Model) {
 }
 
 fn build(e: &Engine, kind: ModelKind, hidden: usize, layers: usize) -> Box<dyn Model> {
-    let m = models::build(e, &config(kind, hidden, layers), 1, 1, 3).unwrap();
+    let dims = GraphDims {
+        node_scalars: 1,
+        edge_scalars: 1,
+        fixed_size: None,
+    };
+    let m = models::build(e, &config(kind, hidden, layers), dims, 3).unwrap();
     if kind == ModelKind::Egnn {
         wake_phi_x(e, m.as_ref());
     }
@@ -280,4 +290,71 @@ fn models_reject_inputs_of_the_wrong_width() {
     let inputs = GraphInputs::new(e, &b, 1).unwrap();
     let err = model.plan(e, &inputs).unwrap_err();
     assert!(err.to_string().contains("node scalars"), "{err}");
+}
+
+fn mlp_dims(nodes: usize) -> GraphDims {
+    GraphDims {
+        node_scalars: 1,
+        edge_scalars: 1,
+        fixed_size: Some((nodes, nodes * (nodes - 1))),
+    }
+}
+
+#[test]
+fn graph_mlp_forward_and_gradients_match_its_cpu_twin() {
+    let e = engine();
+    let b = batch_of(6, &[4, 4, 4]);
+    let model = models::build(e, &config(ModelKind::Mlp, 6, 2), mlp_dims(4), 8).unwrap();
+    let got = run(e, model.as_ref(), &b, None);
+    let theta = host_params(e, model.as_ref());
+    let want = model.cpu_forward(&theta, &b);
+    assert_close("mlp forward", &got, &want, 1e-5, 1e-4);
+
+    let c = random(9, b.num_nodes() * 3);
+    run(e, model.as_ref(), &b, Some(&c));
+    let grads = model.params().read_grads(e).unwrap();
+    for (p, grad) in grads.iter().enumerate() {
+        let want: Vec<f64> = (0..grad.data.len())
+            .map(|i| {
+                let mut plus = theta.clone();
+                plus[p][i] += H;
+                let mut minus = theta.clone();
+                minus[p][i] -= H;
+                let f = |t: &[Vec<f64>]| -> f64 {
+                    model
+                        .cpu_forward(t, &b)
+                        .iter()
+                        .zip(&c)
+                        .map(|(y, c)| y * c)
+                        .sum()
+                };
+                (f(&plus) - f(&minus)) / (2.0 * H)
+            })
+            .collect();
+        assert_close(
+            &format!("mlp gradient of {}", grad.name),
+            &grad.data,
+            &want,
+            2e-4,
+            1e-3,
+        );
+    }
+}
+
+#[test]
+fn graph_mlp_refuses_graphs_of_another_size() {
+    let e = engine();
+    let model = models::build(e, &config(ModelKind::Mlp, 6, 1), mlp_dims(4), 8).unwrap();
+    let inputs = GraphInputs::new(e, &batch_of(1, &[5, 5]), 1).unwrap();
+    let err = model.plan(e, &inputs).unwrap_err().to_string();
+    assert!(err.contains("4 nodes and 12 edges"), "{err}");
+    let mut varying = mlp_dims(4);
+    varying.fixed_size = None;
+    let err = models::build(e, &config(ModelKind::Mlp, 6, 1), varying, 8)
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("same node and edge counts"),
+        "{err}"
+    );
 }

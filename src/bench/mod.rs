@@ -560,6 +560,7 @@ pub fn models(
 
     let mut out = Vec::new();
     for (kind, form, lr) in [
+        (ModelKind::Mlp, Form::None, 1e-3),
         (ModelKind::Gnn, Form::None, 1e-3),
         (ModelKind::Egnn, Form::None, 5e-4),
         (ModelKind::Gnn, Form::Label, 1e-3),

@@ -24,7 +24,7 @@ use super::plot::{self, Series};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ModelArg {
-    /// Multilayer perceptron (the regression task only).
+    /// Multilayer perceptron over each whole graph (also the regression task's model).
     Mlp,
     /// Message-passing GNN (not equivariant).
     Gnn,
@@ -138,9 +138,6 @@ pub fn train(args: TrainArgs) -> Result<()> {
     match (args.task, args.model) {
         (TaskArg::Regression, None | Some(ModelArg::Mlp)) => regression(args),
         (TaskArg::Regression, Some(_)) => bail!("--task regression trains an MLP: use --model mlp"),
-        (TaskArg::Nbody, Some(ModelArg::Mlp)) => bail!(
-            "the MLP has no N-body version yet: use --model gnn or egnn, or --task regression"
-        ),
         (TaskArg::Nbody, _) => nbody(args),
     }
 }

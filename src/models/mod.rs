@@ -5,9 +5,11 @@
 
 pub mod egnn;
 pub mod gnn;
+pub mod mlp;
 
 pub use egnn::Egnn;
 pub use gnn::Gnn;
+pub use mlp::GraphMlp;
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +28,8 @@ pub enum ModelKind {
     Gnn,
     /// The E(n)-equivariant graph network.
     Egnn,
+    /// One MLP over each whole graph, flattened (no graph structure; fixed-size graphs).
+    Mlp,
 }
 
 impl std::str::FromStr for ModelKind {
@@ -34,28 +38,42 @@ impl std::str::FromStr for ModelKind {
         match s {
             "gnn" => Ok(Self::Gnn),
             "egnn" => Ok(Self::Egnn),
-            _ => Err(format!("unknown model {s:?} (expected gnn or egnn)")),
+            "mlp" => Ok(Self::Mlp),
+            _ => Err(format!("unknown model {s:?} (expected gnn, egnn or mlp)")),
         }
     }
 }
 
-/// Builds the network `config` names for the given scalar widths, weights drawn from `seed`.
+/// The sizes a model is built for: scalar widths, and the node and edge count of every graph
+/// when all graphs share them (the MLP needs them; the graph networks take any graph).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GraphDims {
+    /// Scalars per node.
+    pub node_scalars: usize,
+    /// Scalars per edge.
+    pub edge_scalars: usize,
+    /// `(nodes, edges)` of every graph, if they are all the same.
+    pub fixed_size: Option<(usize, usize)>,
+}
+
+/// Builds the network `config` names for graphs of `dims`, weights drawn from `seed`.
 pub fn build(
     engine: &Engine,
     config: &ModelConfig,
-    node_scalar_dim: usize,
-    edge_scalar_dim: usize,
+    dims: GraphDims,
     seed: u64,
 ) -> Result<Box<dyn Model>> {
+    let (k, m) = (dims.node_scalars, dims.edge_scalars);
     Ok(match config.kind {
-        ModelKind::Gnn => Box::new(Gnn::new(engine, config, edge_scalar_dim, seed)?),
-        ModelKind::Egnn => Box::new(Egnn::new(
-            engine,
-            config,
-            node_scalar_dim,
-            edge_scalar_dim,
-            seed,
-        )?),
+        ModelKind::Gnn => Box::new(Gnn::new(engine, config, m, seed)?),
+        ModelKind::Egnn => Box::new(Egnn::new(engine, config, k, m, seed)?),
+        ModelKind::Mlp => {
+            let size = dims.fixed_size.ok_or_else(|| Error::InvalidValue {
+                what: "model.kind".into(),
+                detail: "the MLP needs graphs that all have the same node and edge counts".into(),
+            })?;
+            Box::new(GraphMlp::new(engine, config, size, (k, m), seed)?)
+        }
     })
 }
 

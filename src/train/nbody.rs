@@ -149,13 +149,7 @@ impl NbodyTrainer {
                 ),
             });
         }
-        let model = models::build(
-            engine,
-            &config.model,
-            train.node_scalar_dim(),
-            train.edge_scalar_dim(),
-            config.seed,
-        )?;
+        let model = models::build(engine, &config.model, graph_dims(&train), config.seed)?;
         let params = model.params();
         let optimizer = Adam::new(
             engine,
@@ -681,6 +675,18 @@ impl NbodyTrainer {
             }
         };
         Ok(())
+    }
+}
+
+/// The scalar widths of `data`, and its graphs' common size if they share one.
+fn graph_dims(data: &ChargedDataset) -> models::GraphDims {
+    let size = |i| data.graph(i).map(|g| (g.num_nodes(), g.num_edges()));
+    let first = size(0);
+    let fixed = (1..data.len()).all(|i| size(i) == first);
+    models::GraphDims {
+        node_scalars: data.node_scalar_dim(),
+        edge_scalars: data.edge_scalar_dim(),
+        fixed_size: if fixed { first } else { None },
     }
 }
 
