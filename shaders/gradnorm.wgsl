@@ -5,8 +5,9 @@
 // weight: G_i = w_i |g_i|, G = mean G_i, training rates r_i = (L_i / L_i(0)) / mean_j
 // (L_j / L_j(0)), goals G r_i^gamma (held constant), and
 //   w_i <- w_i - lr * sign(G_i - G r_i^gamma) |g_i|,
-// the gradient of sum_i |G_i - G r_i^gamma|; then w_i >= min_weight and the weights are
-// rescaled to sum to `total`. The first call records L_i(0) in `state`.
+// the gradient of sum_i |G_i - G r_i^gamma|; then w_i >= min_weight, the weights are
+// rescaled to sum to `total`, and clamped to [min_weight, total - min_weight] (which keeps
+// the sum). The first call records L_i(0) in `state`.
 //
 // Bindings: 0 params, 1 g_task [len] (read), 2 g_equi [len] (read), 3 losses [2] (read),
 //           4 weights [2] (read_write), 5 state [4] (read_write: L_task(0), L_equi(0),
@@ -65,9 +66,13 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     let g_mean = 0.5 * (g.x + g.y);
     let ratio = l / vec2<f32>(state[0], state[1]);
     let ratio_mean = max(0.5 * (ratio.x + ratio.y), TINY);
-    let goal = g_mean * pow(ratio / ratio_mean, vec2<f32>(p.gamma));
+    // pow(0, 0) is undefined in WGSL: a loss of exactly 0 counts as TINY.
+    let goal = g_mean * pow(max(ratio / ratio_mean, vec2<f32>(TINY)), vec2<f32>(p.gamma));
     var next = max(w - p.lr * sign(g - goal) * norms, vec2<f32>(p.min_weight));
+    // Rescaling can push a floored weight below min_weight again; the pair sums to total, so
+    // clamping both to [min_weight, total - min_weight] keeps the sum and the floor.
     next *= p.total / (next.x + next.y);
+    next = clamp(next, vec2<f32>(p.min_weight), vec2<f32>(p.total - p.min_weight));
     weights[0] = next.x;
     weights[1] = next.y;
     state[3] += 1.0;

@@ -276,3 +276,48 @@ fn peak_kernels_match_their_cpu_twins() {
     let odd = e.empty(&[6]);
     assert!(remul::kernels::peak_copy::plan(e, &odd, &odd).is_err());
 }
+
+#[test]
+fn every_matmul_tile_shape_gives_the_same_bits_as_the_cpu_checks() {
+    // Each variant sums every element over k in the same order, so their outputs agree bit
+    // for bit, and each matches the CPU twin as the default shape does.
+    let e = engine();
+    for &(m, n, k) in &[(1, 1, 1), (7, 65, 3), (65, 7, 17), (257, 33, 9)] {
+        for layout in [Layout::NN, Layout::TN, Layout::NT] {
+            let a_shape = if layout == Layout::TN { [k, m] } else { [m, k] };
+            let b_shape = if layout == Layout::NT { [n, k] } else { [k, n] };
+            let a = rounded(&random(31, m * k));
+            let b = rounded(&random(32, k * n));
+            let ta = e.tensor(&f32s(&a), &a_shape).unwrap();
+            let tb = e.tensor(&f32s(&b), &b_shape).unwrap();
+            let want = matmul::cpu(&a, a_shape, &b, b_shape, layout);
+            let mut first: Option<Vec<f32>> = None;
+            for (i, v) in matmul::VARIANTS.iter().enumerate() {
+                let tc = e.empty(&[m, n]);
+                let d = matmul::plan_variant(e, &ta, &tb, &tc, layout, false, i).unwrap();
+                e.run(&[&d]).unwrap();
+                let got = e.read(&tc).unwrap();
+                let what = format!("matmul {layout:?} {m}x{n}x{k} with {v}");
+                assert_close(&what, &got, &want, 1e-5 * k as f64, 1e-5);
+                match &first {
+                    None => first = Some(got),
+                    Some(f) => assert_eq!(f, &got, "{what} differs from the default shape"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_matmul_autotuner_times_every_shape_and_keeps_the_fastest() {
+    let e = engine();
+    let times = matmul::autotune(e).unwrap();
+    assert_eq!(times.len(), matmul::VARIANTS.len());
+    assert!(times.iter().all(|(_, t)| *t > 0.0));
+    let fastest = times
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(v, _)| *v)
+        .unwrap();
+    assert_eq!(matmul::variant(e), fastest);
+}

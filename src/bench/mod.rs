@@ -259,6 +259,7 @@ fn matmul_case(
     name: String,
     (m, n, k): (usize, usize, usize),
     layout: Layout,
+    variant: Option<usize>,
 ) -> Result<Case> {
     let a_shape = if layout == Layout::TN { [k, m] } else { [m, k] };
     let b_shape = if layout == Layout::NT { [n, k] } else { [k, n] };
@@ -269,7 +270,10 @@ fn matmul_case(
         name,
         family: "matmul",
         shape: format!("{layout:?} m={m} n={n} k={k}"),
-        dispatches: vec![matmul::plan(engine, &a, &b, &c, layout, false)?],
+        dispatches: vec![match variant {
+            Some(i) => matmul::plan_variant(engine, &a, &b, &c, layout, false, i)?,
+            None => matmul::plan(engine, &a, &b, &c, layout, false)?,
+        }],
         flops: 2.0 * (m * n * k) as f64,
         bytes: 4.0 * (m * k + k * n + m * n) as f64,
     })
@@ -290,7 +294,7 @@ fn model_cases(engine: &Engine, rng: &mut Rng, graphs: usize, hidden: usize) -> 
             Layout::NT => (e, k, h),
         };
         let name = format!("matmul_{what}_edges_{tag}");
-        cases.push(matmul_case(engine, rng, name, dims, layout)?);
+        cases.push(matmul_case(engine, rng, name, dims, layout, None)?);
     }
 
     let z = random(engine, rng, &[e, h])?;
@@ -471,6 +475,21 @@ pub fn kernels(
             format!("matmul_nn_{s}"),
             (s, s, s),
             Layout::NN,
+            None,
+        )?);
+    }
+    // Every tile shape on one square product: the autotuner's choice in context.
+    let s = squares[squares.len().saturating_sub(2)];
+    for (i, v) in matmul::VARIANTS.iter().enumerate() {
+        let (r, c) = v.tile();
+        let name = format!("matmul_nn_{s}_tile{r}x{c}_wg{}x{}", v.wg_x, v.wg_y);
+        cases.push(matmul_case(
+            engine,
+            &mut rng,
+            name,
+            (s, s, s),
+            Layout::NN,
+            Some(i),
         )?);
     }
     let sizes: &[(usize, usize)] = if options.quick {

@@ -42,7 +42,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
     } else {
         SuiteOptions::standard()
     };
-    let engine = Engine::new(EngineOptions::default())?;
+    let engine = Engine::new(EngineOptions {
+        autotune: true,
+        ..EngineOptions::default()
+    })?;
     let mut report = BenchReport::new(&engine);
     let timer = bench::Timer::new(&engine);
     report.method = Some(timer.method());

@@ -301,7 +301,10 @@ fn nbody(args: TrainArgs) -> Result<()> {
         (None, None) => default_run_dir(&config),
     };
     let (train, valid, test) = load_splits(&config)?;
-    let engine = Engine::new(EngineOptions::default())?;
+    let engine = Engine::new(EngineOptions {
+        autotune: true,
+        ..EngineOptions::default()
+    })?;
     let mut trainer = NbodyTrainer::new(&engine, config.clone(), train, valid, test)?;
 
     let last = run_dir.join("last.safetensors");
@@ -580,7 +583,10 @@ pub fn eval(args: EvalArgs) -> Result<()> {
     }
     config.validate()?;
     let (train, valid, test) = load_splits(&config)?;
-    let engine = Engine::new(EngineOptions::default())?;
+    let engine = Engine::new(EngineOptions {
+        autotune: true,
+        ..EngineOptions::default()
+    })?;
     let mut trainer =
         NbodyTrainer::new(&engine, config.clone(), train, valid.clone(), test.clone())?;
     trainer.load_params(&ckpt, &args.checkpoint)?;
@@ -683,7 +689,10 @@ fn regression(args: TrainArgs) -> Result<()> {
     override_field!(seed = args.seed);
     config.validate()?;
 
-    let engine = Engine::new(EngineOptions::default())?;
+    let engine = Engine::new(EngineOptions {
+        autotune: true,
+        ..EngineOptions::default()
+    })?;
     let start = Instant::now();
     let mut trainer = RegressionTrainer::new(&engine, config.clone())?;
     println!(

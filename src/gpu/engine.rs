@@ -22,6 +22,9 @@ pub struct EngineOptions {
     /// Keep only adapters whose name contains this (case-insensitive); `None` reads
     /// `REMUL_ADAPTER`.
     pub adapter_name: Option<String>,
+    /// Let kernels with several tile shapes time them on first use and keep the fastest
+    /// (matmul); off, they use their default shape. Results are identical either way.
+    pub autotune: bool,
 }
 
 /// What `remul info` prints about one adapter.
@@ -104,6 +107,8 @@ pub struct Engine {
     counters: Arc<Counters>,
     uncaptured: ErrorSink,
     pipelines: Arc<Mutex<HashMap<(&'static str, &'static str), wgpu::ComputePipeline>>>,
+    autotune: bool,
+    tuned: Arc<Mutex<HashMap<&'static str, usize>>>,
 }
 
 impl Engine {
@@ -196,7 +201,8 @@ impl Engine {
             source,
         })?;
 
-        let engine = Self::wrap(device, queue);
+        let mut engine = Self::wrap(device, queue);
+        engine.autotune = options.autotune;
         let sink = engine.uncaptured.clone();
         engine
             .device
@@ -240,7 +246,31 @@ impl Engine {
             counters,
             uncaptured: Arc::default(),
             pipelines: Arc::default(),
+            autotune: false,
+            tuned: Arc::default(),
         }
+    }
+
+    /// Whether kernels may autotune their tile shapes on this engine.
+    pub fn autotune(&self) -> bool {
+        self.autotune
+    }
+
+    /// The choice an autotuner recorded under `key` (e.g. a variant index), if any.
+    pub fn tuned(&self, key: &'static str) -> Option<usize> {
+        self.tuned
+            .lock()
+            .expect("tuning cache poisoned")
+            .get(key)
+            .copied()
+    }
+
+    /// Records an autotuner's choice for the rest of this engine's life.
+    pub fn set_tuned(&self, key: &'static str, choice: usize) {
+        self.tuned
+            .lock()
+            .expect("tuning cache poisoned")
+            .insert(key, choice);
     }
 
     /// The wgpu device.

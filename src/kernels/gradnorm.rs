@@ -166,7 +166,7 @@ pub fn cpu_step(
     let ratio_mean = (0.5 * (ratio[0] + ratio[1])).max(TINY);
     let mut next = [0.0; 2];
     for i in 0..2 {
-        let target = g_mean * (ratio[i] / ratio_mean).powf(config.gamma as f64);
+        let target = g_mean * (ratio[i] / ratio_mean).max(TINY).powf(config.gamma as f64);
         let sign = if g[i] > target {
             1.0
         } else if g[i] < target {
@@ -176,7 +176,12 @@ pub fn cpu_step(
         };
         next[i] = (weights[i] - config.lr as f64 * sign * norms[i]).max(config.min_weight as f64);
     }
+    // As in the kernel: the rescaled pair sums to total, so this clamp keeps the sum.
     let scale = config.total as f64 / (next[0] + next[1]);
-    *weights = [next[0] * scale, next[1] * scale];
+    let (lo, hi) = (
+        config.min_weight as f64,
+        (config.total - config.min_weight) as f64,
+    );
+    *weights = next.map(|w| (w * scale).max(lo).min(hi));
     state[3] += 1.0;
 }

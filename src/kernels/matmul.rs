@@ -11,8 +11,137 @@ pub const FILE: &str = "matmul.wgsl";
 /// Shader source.
 pub const SOURCE: &str = include_str!("../../shaders/matmul.wgsl");
 
-/// Rows and columns of C one workgroup covers (16 invocations x 4 each).
-const TILE: usize = 64;
+/// A tile shape of the kernel: `wg_x * wg_y` invocations a workgroup, each computing `rows`
+/// rows by 4 columns of C.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variant {
+    /// Invocations along the columns of C.
+    pub wg_x: u32,
+    /// Invocations along the rows of C.
+    pub wg_y: u32,
+    /// Rows of C per invocation (register blocking; 4 columns each).
+    pub rows: u32,
+}
+
+impl Variant {
+    /// Rows and columns of C one workgroup covers.
+    pub fn tile(self) -> (usize, usize) {
+        ((self.wg_y * self.rows) as usize, (self.wg_x * 4) as usize)
+    }
+}
+
+impl std::fmt::Display for Variant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (r, c) = self.tile();
+        write!(
+            f,
+            "{}x{} invocations, {}x4 each ({r}x{c} tile)",
+            self.wg_x, self.wg_y, self.rows
+        )
+    }
+}
+
+/// The tile shapes the autotuner tries; the first is the default. All stay inside WebGPU's
+/// 256 invocations a workgroup.
+pub const VARIANTS: [Variant; 4] = [
+    Variant {
+        wg_x: 16,
+        wg_y: 16,
+        rows: 4,
+    },
+    Variant {
+        wg_x: 8,
+        wg_y: 8,
+        rows: 4,
+    },
+    Variant {
+        wg_x: 16,
+        wg_y: 8,
+        rows: 8,
+    },
+    Variant {
+        wg_x: 16,
+        wg_y: 16,
+        rows: 2,
+    },
+];
+
+/// Pipeline-cache names of the variants (the engine keys pipelines by file name).
+const VARIANT_FILES: [&str; 4] = [
+    "matmul.wgsl",
+    "matmul.wgsl [8x8, 4 rows]",
+    "matmul.wgsl [16x8, 8 rows]",
+    "matmul.wgsl [16x16, 2 rows]",
+];
+
+/// The shader source of variant `i`: SOURCE with its three tile constants rewritten. Built
+/// once per variant and kept for the process (four short strings).
+fn variant_source(i: usize) -> &'static str {
+    static SOURCES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    SOURCES.get_or_init(|| {
+        VARIANTS
+            .iter()
+            .map(|v| {
+                let text = SOURCE
+                    .replace(
+                        "const WG_X: u32 = 16u;",
+                        &format!("const WG_X: u32 = {}u;", v.wg_x),
+                    )
+                    .replace(
+                        "const WG_Y: u32 = 16u;",
+                        &format!("const WG_Y: u32 = {}u;", v.wg_y),
+                    )
+                    .replace(
+                        "const RM: u32 = 4u;",
+                        &format!("const RM: u32 = {}u;", v.rows),
+                    );
+                &*Box::leak(text.into_boxed_str())
+            })
+            .collect()
+    })[i]
+}
+
+/// The key under which the engine keeps the tuned variant.
+const TUNED: &str = "matmul variant";
+
+/// The variant `plan` uses on `engine`: the tuned one, else the default.
+pub fn variant(engine: &Engine) -> Variant {
+    VARIANTS[engine.tuned(TUNED).unwrap_or(0)]
+}
+
+/// Times every variant on two shapes the models use (a square 256³ product and an edge-MLP
+/// layer, 2000 x 129 by 129 x 64) and records the fastest in `engine`; returns each
+/// variant's time in seconds (the median of 3 runs, summed over the shapes).
+pub fn autotune(engine: &Engine) -> Result<Vec<(Variant, f64)>> {
+    let shapes = [(256usize, 256usize, 256usize), (2000, 64, 129)];
+    let mut times = vec![0.0; VARIANTS.len()];
+    for (m, n, k) in shapes {
+        let a = engine.zeros(&[m, k]);
+        let b = engine.zeros(&[k, n]);
+        let c = engine.empty(&[m, n]);
+        for (i, t) in times.iter_mut().enumerate() {
+            let d = plan_variant(engine, &a, &b, &c, Layout::NN, false, i)?;
+            engine.run(&[&d])?;
+            engine.wait()?;
+            let mut runs: Vec<f64> = (0..3)
+                .map(|_| {
+                    let start = std::time::Instant::now();
+                    engine.run(&[&d])?;
+                    engine.wait()?;
+                    Ok(start.elapsed().as_secs_f64())
+                })
+                .collect::<Result<_>>()?;
+            runs.sort_by(f64::total_cmp);
+            *t += runs[1];
+        }
+    }
+    let best = (0..times.len())
+        .min_by(|&i, &j| times[i].total_cmp(&times[j]))
+        .unwrap_or(0);
+    engine.set_tuned(TUNED, best);
+    log::info!("matmul tile shape for this adapter: {}", VARIANTS[best]);
+    Ok(VARIANTS.iter().copied().zip(times).collect())
+}
 
 /// Which operand is stored transposed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +195,8 @@ pub fn dims(a: &[usize], b: &[usize], layout: Layout) -> Result<(usize, usize, u
 }
 
 /// Plans `c = op(a)·op(b)` (or `c += ...` when `accumulate`); c must be `[m, n]`.
+///
+/// Uses the engine's tuned tile shape, tuning it first when the engine autotunes.
 pub fn plan(
     engine: &Engine,
     a: &Tensor,
@@ -74,6 +205,27 @@ pub fn plan(
     layout: Layout,
     accumulate: bool,
 ) -> Result<Dispatch> {
+    if engine.autotune() && engine.tuned(TUNED).is_none() {
+        autotune(engine)?;
+    }
+    let i = engine.tuned(TUNED).unwrap_or(0);
+    plan_variant(engine, a, b, c, layout, accumulate, i)
+}
+
+/// [`plan`] with tile shape `VARIANTS[variant]`.
+pub fn plan_variant(
+    engine: &Engine,
+    a: &Tensor,
+    b: &Tensor,
+    c: &Tensor,
+    layout: Layout,
+    accumulate: bool,
+    variant: usize,
+) -> Result<Dispatch> {
+    let v = *VARIANTS.get(variant).ok_or_else(|| Error::InvalidValue {
+        what: "matmul variant".into(),
+        detail: format!("{variant} (there are {})", VARIANTS.len()),
+    })?;
     matrix("matmul", c)?;
     let (m, n, k) = dims(a.shape(), b.shape(), layout)?;
     expect_shape("matmul output", c, &[m, n])?;
@@ -100,15 +252,16 @@ pub fn plan(
         b_row,
         b_col,
     };
-    let pipeline = engine.pipeline(FILE, SOURCE, "main")?;
+    let pipeline = engine.pipeline(VARIANT_FILES[variant], variant_source(variant), "main")?;
     let uniform = engine.uniform("matmul params", &params);
+    let (tile_rows, tile_cols) = v.tile();
     Ok(Dispatch::new(
         engine,
         "matmul",
         pipeline,
         &uniform,
         &[a, b, c],
-        [groups_for(n, TILE), groups_for(m, TILE), 1],
+        [groups_for(n, tile_cols), groups_for(m, tile_rows), 1],
     ))
 }
 
