@@ -23,8 +23,8 @@ use std::sync::{mpsc, Arc};
 use anyhow::{bail, Context};
 use remul::data::{generate_charged, ChargedConfig, ChargedDataset, Dataset, LoaderConfig, Split};
 use remul::gpu::Dispatch;
-use remul::models::{self, GraphDims, GraphInputs};
-use remul::train::{Checkpoint, NbodyTrainer, TrainConfig};
+use remul::models::{GraphDims, GraphInputs};
+use remul::train::{load_model, Checkpoint, NbodyTrainer, TrainConfig};
 use remul::Engine;
 
 /// Unseen graphs the model predicts in one forward pass.
@@ -161,31 +161,9 @@ fn main() -> anyhow::Result<()> {
     };
     let unseen = ChargedDataset::load(&data, Split::Test, &loader)?;
 
-    // The network the checkpoint's config describes, with the checkpoint's weights.
-    let size = |i| unseen.graph(i).map(|g| (g.num_nodes(), g.num_edges()));
-    let dims = GraphDims {
-        node_scalars: unseen.node_scalar_dim(),
-        edge_scalars: unseen.edge_scalar_dim(),
-        fixed_size: size(0).filter(|s| (1..unseen.len()).all(|i| size(i) == Some(*s))),
-    };
-    let model = models::build(&engine, &config.model, dims, config.seed)?;
-    let kind = ckpt.meta(&source, "model")?;
-    if kind != model.name() {
-        bail!(
-            "{} holds a {kind}, its config describes a {}",
-            source.display(),
-            model.name()
-        );
-    }
+    // The network the checkpoint describes, with its weights, sized for these graphs.
+    let (_, model) = load_model(&engine, &ckpt, &source, GraphDims::of(&unseen))?;
     let params = model.params();
-    for id in params.ids() {
-        let values = ckpt.get(
-            &source,
-            &format!("model.{}", params.name(id)),
-            params.shape(id),
-        )?;
-        params.write(&engine, id, values)?;
-    }
     println!(
         "model: {} with {} parameters from {}",
         model.name(),

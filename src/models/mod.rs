@@ -56,6 +56,20 @@ pub struct GraphDims {
     pub fixed_size: Option<(usize, usize)>,
 }
 
+impl GraphDims {
+    /// The dimensions of `data`'s graphs (its fixed size only if every graph shares it).
+    pub fn of(data: &dyn crate::data::Dataset) -> Self {
+        let size = |i| data.graph(i).map(|g| (g.num_nodes(), g.num_edges()));
+        let first = size(0);
+        let fixed = (1..data.len()).all(|i| size(i) == first);
+        Self {
+            node_scalars: data.node_scalar_dim(),
+            edge_scalars: data.edge_scalar_dim(),
+            fixed_size: if fixed { first } else { None },
+        }
+    }
+}
+
 /// Builds the network `config` names for graphs of `dims`, weights drawn from `seed`.
 pub fn build(
     engine: &Engine,

@@ -8,7 +8,7 @@ pub mod regression;
 
 pub use checkpoint::Checkpoint;
 pub use config::{DataConfig, EvalConfig, RemulConfig, Schedule, TrainConfig, Weighting};
-pub use nbody::{AngleBin, EpochMetrics, EvalReport, NbodyTrainer};
+pub use nbody::{load_model, AngleBin, EpochMetrics, EvalReport, NbodyTrainer};
 pub use regression::{RegressionConfig, RegressionTrainer};
 
 /// What one epoch achieved.

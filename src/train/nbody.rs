@@ -149,7 +149,12 @@ impl NbodyTrainer {
                 ),
             });
         }
-        let model = models::build(engine, &config.model, graph_dims(&train), config.seed)?;
+        let model = models::build(
+            engine,
+            &config.model,
+            models::GraphDims::of(train.as_ref()),
+            config.seed,
+        )?;
         let params = model.params();
         let optimizer = Adam::new(
             engine,
@@ -613,13 +618,7 @@ impl NbodyTrainer {
 
     /// Loads the model's parameters from `ckpt` (read from `path`, for messages).
     pub fn load_params(&self, ckpt: &Checkpoint, path: &Path) -> Result<()> {
-        let params = self.model.params();
-        for id in params.ids() {
-            let name = format!("model.{}", params.name(id));
-            let values = ckpt.get(path, &name, params.shape(id))?;
-            params.write(&self.engine, id, values)?;
-        }
-        Ok(())
+        write_params(&self.engine, self.model.as_ref(), ckpt, path)
     }
 
     /// Restores a [`NbodyTrainer::checkpoint`]: the next [`NbodyTrainer::epoch`] continues
@@ -678,16 +677,42 @@ impl NbodyTrainer {
     }
 }
 
-/// The scalar widths of `data`, and its graphs' common size if they share one.
-fn graph_dims(data: &ChargedDataset) -> models::GraphDims {
-    let size = |i| data.graph(i).map(|g| (g.num_nodes(), g.num_edges()));
-    let first = size(0);
-    let fixed = (1..data.len()).all(|i| size(i) == first);
-    models::GraphDims {
-        node_scalars: data.node_scalar_dim(),
-        edge_scalars: data.edge_scalar_dim(),
-        fixed_size: if fixed { first } else { None },
+/// Writes every parameter of `model` from `ckpt` (tensors named `model.<parameter>`).
+fn write_params(engine: &Engine, model: &dyn Model, ckpt: &Checkpoint, path: &Path) -> Result<()> {
+    let params = model.params();
+    for id in params.ids() {
+        let name = format!("model.{}", params.name(id));
+        let values = ckpt.get(path, &name, params.shape(id))?;
+        params.write(engine, id, values)?;
     }
+    Ok(())
+}
+
+/// The trained model in a checkpoint written by `remul train` (`path` names it in errors),
+/// built for graphs of `dims`, with the training config it came from. For inference without
+/// a trainer, e.g. inside an application that owns the device.
+pub fn load_model(
+    engine: &Engine,
+    ckpt: &Checkpoint,
+    path: &Path,
+    dims: models::GraphDims,
+) -> Result<(TrainConfig, Box<dyn Model>)> {
+    let bad = |detail: String| Error::Checkpoint {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let config = TrainConfig::from_json(ckpt.meta(path, "config")?)
+        .map_err(|e| bad(format!("its config: {e}")))?;
+    let model = models::build(engine, &config.model, dims, config.seed)?;
+    let kind = ckpt.meta(path, "model")?;
+    if kind != model.name() {
+        return Err(bad(format!(
+            "holds a {kind}, its config describes a {}",
+            model.name()
+        )));
+    }
+    write_params(engine, model.as_ref(), ckpt, path)?;
+    Ok((config, model))
 }
 
 /// The rotation angle in degrees of a transform's `R` (of `-R` when `R` is a reflection).
