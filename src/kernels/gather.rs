@@ -1,29 +1,14 @@
 //! Wrapper for `shaders/gather.wgsl`: rows of one matrix copied (or added) into columns of
 //! another, optionally through an index (node rows to edges, concatenation, residuals).
 
-use bytemuck::{Pod, Zeroable};
-
-use super::{as_u32, Cols};
+use super::{BlockParams, Cols};
 use crate::gpu::{grid_1d, groups_for, Dispatch, Engine};
-use crate::{Error, Result, Tensor};
+use crate::{Result, Tensor};
 
 /// Shader file name.
 pub const FILE: &str = "gather.wgsl";
 /// Shader source.
 pub const SOURCE: &str = include_str!("../../shaders/gather.wgsl");
-
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Pod, Zeroable)]
-struct Params {
-    rows: u32,
-    width: u32,
-    src_stride: u32,
-    src_col: u32,
-    dst_stride: u32,
-    dst_col: u32,
-    flags: u32,
-    _pad: u32,
-}
 
 /// Plans `dst[r] (+)= src[index[r]]` over the chosen columns, for every row `r` of `dst`
 /// (`src[r]` without an index; then `src` and `dst` have as many rows).
@@ -40,27 +25,11 @@ pub fn plan(
     let rows = dst.rows();
     dst.check("gather output", None)?;
     src.check("gather input", index.is_none().then_some(rows))?;
-    if src.width != dst.width {
-        return Err(Error::Shape {
-            op: "gather",
-            expected: format!("{} columns, as many as the output takes", dst.width),
-            got: format!("{} columns", src.width),
-        });
-    }
     if let Some(ix) = index {
         super::expect_shape("gather index", ix, &[rows])?;
     }
-    let p = Params {
-        rows: as_u32("gather", rows)?,
-        width: as_u32("gather", dst.width)?,
-        src_stride: as_u32("gather", src.stride())?,
-        src_col: as_u32("gather", src.first)?,
-        dst_stride: as_u32("gather", dst.stride())?,
-        dst_col: as_u32("gather", dst.first)?,
-        flags: u32::from(index.is_some()) | (u32::from(accumulate) << 1),
-        _pad: 0,
-    };
-    as_u32("gather", rows * dst.width)?;
+    let flags = u32::from(index.is_some()) | (u32::from(accumulate) << 1);
+    let p = BlockParams::new("gather", src, dst, flags)?;
     let placeholder;
     let index = match index {
         Some(ix) => ix,

@@ -130,3 +130,43 @@ impl<'a> Cols<'a> {
         Ok(())
     }
 }
+
+/// The uniform of the column-block kernels (gather, segment sum): rows of the output, columns
+/// moved, and where the block sits in each matrix.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct BlockParams {
+    rows: u32,
+    width: u32,
+    src_stride: u32,
+    src_col: u32,
+    dst_stride: u32,
+    dst_col: u32,
+    flags: u32,
+    _pad: u32,
+}
+
+impl BlockParams {
+    /// Checks that `src` and `dst` take as many columns and fit u32 indices.
+    pub(crate) fn new(op: &'static str, src: Cols<'_>, dst: Cols<'_>, flags: u32) -> Result<Self> {
+        if src.width != dst.width {
+            return Err(Error::Shape {
+                op,
+                expected: format!("{} columns, as many as the output takes", dst.width),
+                got: format!("{} columns", src.width),
+            });
+        }
+        let rows = dst.rows();
+        as_u32(op, rows * dst.width)?;
+        Ok(Self {
+            rows: as_u32(op, rows)?,
+            width: as_u32(op, dst.width)?,
+            src_stride: as_u32(op, src.stride())?,
+            src_col: as_u32(op, src.first)?,
+            dst_stride: as_u32(op, dst.stride())?,
+            dst_col: as_u32(op, dst.first)?,
+            flags,
+            _pad: 0,
+        })
+    }
+}

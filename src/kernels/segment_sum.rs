@@ -2,29 +2,14 @@
 //! offsets, deterministically and without atomics; plus [`source_csr`], the offsets over
 //! edge sources that the backward of a gather to sources needs.
 
-use bytemuck::{Pod, Zeroable};
-
-use super::{as_u32, Cols};
+use super::{BlockParams, Cols};
 use crate::gpu::{grid_1d, groups_for, Dispatch, Engine};
-use crate::{Error, Result, Tensor};
+use crate::{Result, Tensor};
 
 /// Shader file name.
 pub const FILE: &str = "segment_sum.wgsl";
 /// Shader source.
 pub const SOURCE: &str = include_str!("../../shaders/segment_sum.wgsl");
-
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Pod, Zeroable)]
-struct Params {
-    rows: u32,
-    width: u32,
-    src_stride: u32,
-    src_col: u32,
-    dst_stride: u32,
-    dst_col: u32,
-    flags: u32,
-    _pad: u32,
-}
 
 /// Plans `dst[i] (+)= sum (or mean) of src[perm[k]] for k in offsets[i]..offsets[i + 1]`
 /// over the chosen columns, for every row `i` of `dst` (`src[k]` without `perm`).
@@ -43,28 +28,12 @@ pub fn plan(
     let rows = dst.rows();
     dst.check("segment sum output", None)?;
     src.check("segment sum input", None)?;
-    if src.width != dst.width {
-        return Err(Error::Shape {
-            op: "segment sum",
-            expected: format!("{} columns, as many as the output takes", dst.width),
-            got: format!("{} columns", src.width),
-        });
-    }
     super::expect_shape("segment sum offsets", offsets, &[rows + 1])?;
     if let Some(perm) = perm {
         super::expect_shape("segment sum permutation", perm, &[src.rows()])?;
     }
-    let p = Params {
-        rows: as_u32("segment sum", rows)?,
-        width: as_u32("segment sum", dst.width)?,
-        src_stride: as_u32("segment sum", src.stride())?,
-        src_col: as_u32("segment sum", src.first)?,
-        dst_stride: as_u32("segment sum", dst.stride())?,
-        dst_col: as_u32("segment sum", dst.first)?,
-        flags: u32::from(perm.is_some()) | (u32::from(accumulate) << 1) | (u32::from(mean) << 2),
-        _pad: 0,
-    };
-    as_u32("segment sum", rows * dst.width)?;
+    let flags = u32::from(perm.is_some()) | (u32::from(accumulate) << 1) | (u32::from(mean) << 2);
+    let p = BlockParams::new("segment sum", src, dst, flags)?;
     let placeholder;
     let perm = match perm {
         Some(perm) => perm,

@@ -15,6 +15,7 @@
 //! (Xavier-uniform with gain 0.001). Every input that enters the network as a vector (`x`,
 //! `v`) is only ever scaled by invariants, which makes the model equivariant.
 
+use super::steps;
 use super::{cpu_concat, cpu_rows, cpu_segment_sum, f64s};
 use super::{GraphInputs, Model, ModelConfig, ModelPlan};
 use crate::data::GraphBatch;
@@ -22,7 +23,7 @@ use crate::gpu::Dispatch;
 use crate::kernels::bias_act::Activation;
 use crate::kernels::coord_update;
 use crate::kernels::edge_geometry::{self, Adjacency};
-use crate::kernels::{gather, segment_sum, Cols};
+use crate::kernels::{gather, Cols};
 use crate::nn::{Init, Linear, Mlp, ParamBuilder, ParamId, ParamStore};
 use crate::rng::Rng;
 use crate::{Engine, Result};
@@ -206,20 +207,7 @@ impl Model for Egnn {
                     .plan(engine, &self.params, &node_in, Some((&d_node_in, false)))?;
 
             // Edge inputs [h_i, h_j, |x_i - x_j|^2, a_ij], then the messages.
-            forward.push(gather::plan(
-                engine,
-                Cols::all(&h_in),
-                Some(&inputs.dst),
-                Cols::new(&edge_in, 0, h),
-                false,
-            )?);
-            forward.push(gather::plan(
-                engine,
-                Cols::all(&h_in),
-                Some(&inputs.src),
-                Cols::new(&edge_in, h, h),
-                false,
-            )?);
+            forward.extend(steps::gather_endpoints(engine, inputs, &h_in, &edge_in, h)?);
             forward.push(edge_geometry::plan(
                 engine,
                 &x_in,
@@ -252,47 +240,22 @@ impl Model for Egnn {
             )?);
 
             // Features: h_i + phi_h([h_i, sum_j m_ij]).
-            forward.push(gather::plan(
+            forward.extend(steps::aggregate(
                 engine,
-                Cols::all(&h_in),
-                None,
-                Cols::new(&node_in, 0, h),
-                false,
-            )?);
-            forward.push(segment_sum::plan(
-                engine,
-                Cols::all(phi_e.y()),
-                &inputs.dst_offsets,
-                None,
-                Cols::new(&node_in, h, h),
-                false,
-                false,
+                inputs,
+                &h_in,
+                phi_e.y(),
+                &node_in,
+                h,
             )?);
             forward.extend(take(phi_h.forward()));
-            forward.push(gather::plan(
-                engine,
-                Cols::all(&h_in),
-                None,
-                Cols::all(phi_h.y()),
-                true,
-            )?);
+            forward.push(steps::residual(engine, &h_in, phi_h.y())?);
 
             // Backward. dh_out arrives in phi_h.dy, dx_out in dx_out.
             let dh_out = phi_h.dy().clone();
             let mut back = take(phi_h.backward());
-            back.push(gather::plan(
-                engine,
-                Cols::all(&dh_out),
-                None,
-                Cols::all(&dh_in),
-                false,
-            )?);
-            back.push(gather::plan(
-                engine,
-                Cols::new(&d_node_in, 0, h),
-                None,
-                Cols::all(&dh_in),
-                true,
+            back.extend(steps::residual_backward(
+                engine, &dh_out, &d_node_in, &dh_in, h,
             )?);
             back.push(coord_update::plan_backward(
                 engine,
@@ -306,32 +269,17 @@ impl Model for Egnn {
                 Cols::all(phi_v.dy()),
             )?);
             back.extend(take(phi_v.backward()));
-            back.push(gather::plan(
+            back.push(steps::aggregate_backward(
                 engine,
-                Cols::new(&d_node_in, h, h),
-                Some(&inputs.dst),
-                Cols::all(phi_e.dy()),
-                false,
+                inputs,
+                &d_node_in,
+                phi_e.dy(),
+                h,
             )?);
             back.extend(take(phi_x.backward()));
             back.extend(take(phi_e.backward()));
-            back.push(segment_sum::plan(
-                engine,
-                Cols::new(&d_edge_in, 0, h),
-                &inputs.dst_offsets,
-                None,
-                Cols::all(&dh_in),
-                false,
-                true,
-            )?);
-            back.push(segment_sum::plan(
-                engine,
-                Cols::new(&d_edge_in, h, h),
-                &inputs.src_offsets,
-                Some(&inputs.src_perm),
-                Cols::all(&dh_in),
-                false,
-                true,
+            back.extend(steps::scatter_endpoints(
+                engine, inputs, &d_edge_in, &dh_in, h,
             )?);
             // The input positions need no gradient; later layers' positions do.
             if let Some(dx_in) = &dx_in {

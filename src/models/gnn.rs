@@ -6,12 +6,13 @@
 //! `phi_e` and `phi_h` are two-layer MLPs (`phi_e` ends with the activation, as in the
 //! authors' code).
 
+use super::steps;
 use super::{cpu_concat, cpu_rows, cpu_segment_sum, f64s};
 use super::{GraphInputs, Model, ModelConfig, ModelPlan, OutputLayer};
 use crate::data::GraphBatch;
 use crate::gpu::Dispatch;
 use crate::kernels::bias_act::Activation;
-use crate::kernels::{gather, segment_sum, Cols};
+use crate::kernels::{gather, Cols};
 use crate::nn::{Linear, Mlp, MlpPlan, ParamBuilder, ParamId, ParamStore};
 use crate::rng::Rng;
 use crate::{Engine, Result};
@@ -147,20 +148,7 @@ impl Model for Gnn {
                     .plan(engine, &self.params, &node_in, Some((&d_node_in, false)))?;
 
             // Messages: [h_i, h_j, a_ij] -> phi_e, summed at the receiver with h_i beside them.
-            forward.push(gather::plan(
-                engine,
-                Cols::all(&h_in),
-                Some(&inputs.dst),
-                Cols::new(&edge_in, 0, h),
-                false,
-            )?);
-            forward.push(gather::plan(
-                engine,
-                Cols::all(&h_in),
-                Some(&inputs.src),
-                Cols::new(&edge_in, h, h),
-                false,
-            )?);
+            forward.extend(steps::gather_endpoints(engine, inputs, &h_in, &edge_in, h)?);
             if m > 0 {
                 forward.push(gather::plan(
                     engine,
@@ -171,74 +159,33 @@ impl Model for Gnn {
                 )?);
             }
             forward.extend(take(phi_e.forward()));
-            forward.push(gather::plan(
+            forward.extend(steps::aggregate(
                 engine,
-                Cols::all(&h_in),
-                None,
-                Cols::new(&node_in, 0, h),
-                false,
-            )?);
-            forward.push(segment_sum::plan(
-                engine,
-                Cols::all(phi_e.y()),
-                &inputs.dst_offsets,
-                None,
-                Cols::new(&node_in, h, h),
-                false,
-                false,
+                inputs,
+                &h_in,
+                phi_e.y(),
+                &node_in,
+                h,
             )?);
             forward.extend(take(phi_h.forward()));
-            // Residual: h_out = h_in + phi_h(...), in phi_h's output buffer.
-            forward.push(gather::plan(
-                engine,
-                Cols::all(&h_in),
-                None,
-                Cols::all(phi_h.y()),
-                true,
-            )?);
+            forward.push(steps::residual(engine, &h_in, phi_h.y())?);
 
             // Backward, in reverse: phi_h, the messages' sum, phi_e, then the gathers of h_in.
             let d_out = phi_h.dy().clone();
             let mut back = take(phi_h.backward());
-            back.push(gather::plan(
+            back.push(steps::aggregate_backward(
                 engine,
-                Cols::new(&d_node_in, h, h),
-                Some(&inputs.dst),
-                Cols::all(phi_e.dy()),
-                false,
+                inputs,
+                &d_node_in,
+                phi_e.dy(),
+                h,
             )?);
             back.extend(take(phi_e.backward()));
-            back.push(gather::plan(
-                engine,
-                Cols::all(&d_out),
-                None,
-                Cols::all(&dh_in),
-                false,
+            back.extend(steps::residual_backward(
+                engine, &d_out, &d_node_in, &dh_in, h,
             )?);
-            back.push(gather::plan(
-                engine,
-                Cols::new(&d_node_in, 0, h),
-                None,
-                Cols::all(&dh_in),
-                true,
-            )?);
-            back.push(segment_sum::plan(
-                engine,
-                Cols::new(&d_edge_in, 0, h),
-                &inputs.dst_offsets,
-                None,
-                Cols::all(&dh_in),
-                false,
-                true,
-            )?);
-            back.push(segment_sum::plan(
-                engine,
-                Cols::new(&d_edge_in, h, h),
-                &inputs.src_offsets,
-                Some(&inputs.src_perm),
-                Cols::all(&dh_in),
-                false,
-                true,
+            back.extend(steps::scatter_endpoints(
+                engine, inputs, &d_edge_in, &dh_in, h,
             )?);
             backward.push(back);
 

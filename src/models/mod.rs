@@ -337,6 +337,145 @@ pub trait Model: std::fmt::Debug {
     fn cpu_forward(&self, params: &[Vec<f64>], batch: &GraphBatch) -> Vec<f64>;
 }
 
+/// The steps both graph networks share, each planned for one layer of width `h`.
+pub(crate) mod steps {
+    use super::GraphInputs;
+    use crate::gpu::Dispatch;
+    use crate::kernels::{gather, segment_sum, Cols};
+    use crate::{Engine, Result, Tensor};
+
+    /// `edge_in[:, 0..h] = h_in[dst]` and `edge_in[:, h..2h] = h_in[src]`: each edge's
+    /// receiver and sender features, the first `2h` columns of the edge MLP's input.
+    pub fn gather_endpoints(
+        engine: &Engine,
+        inputs: &GraphInputs,
+        h_in: &Tensor,
+        edge_in: &Tensor,
+        h: usize,
+    ) -> Result<Vec<Dispatch>> {
+        Ok(vec![
+            gather::plan(
+                engine,
+                Cols::all(h_in),
+                Some(&inputs.dst),
+                Cols::new(edge_in, 0, h),
+                false,
+            )?,
+            gather::plan(
+                engine,
+                Cols::all(h_in),
+                Some(&inputs.src),
+                Cols::new(edge_in, h, h),
+                false,
+            )?,
+        ])
+    }
+
+    /// Backward of [`gather_endpoints`]: `dh_in +=` the receiver columns of `d_edge_in`
+    /// summed over each node's incoming edges, and the sender columns over its outgoing ones.
+    pub fn scatter_endpoints(
+        engine: &Engine,
+        inputs: &GraphInputs,
+        d_edge_in: &Tensor,
+        dh_in: &Tensor,
+        h: usize,
+    ) -> Result<Vec<Dispatch>> {
+        Ok(vec![
+            segment_sum::plan(
+                engine,
+                Cols::new(d_edge_in, 0, h),
+                &inputs.dst_offsets,
+                None,
+                Cols::all(dh_in),
+                false,
+                true,
+            )?,
+            segment_sum::plan(
+                engine,
+                Cols::new(d_edge_in, h, h),
+                &inputs.src_offsets,
+                Some(&inputs.src_perm),
+                Cols::all(dh_in),
+                false,
+                true,
+            )?,
+        ])
+    }
+
+    /// `node_in = [h_in, sum over incoming edges of messages]`, the node MLP's input.
+    pub fn aggregate(
+        engine: &Engine,
+        inputs: &GraphInputs,
+        h_in: &Tensor,
+        messages: &Tensor,
+        node_in: &Tensor,
+        h: usize,
+    ) -> Result<Vec<Dispatch>> {
+        Ok(vec![
+            gather::plan(
+                engine,
+                Cols::all(h_in),
+                None,
+                Cols::new(node_in, 0, h),
+                false,
+            )?,
+            segment_sum::plan(
+                engine,
+                Cols::all(messages),
+                &inputs.dst_offsets,
+                None,
+                Cols::new(node_in, h, h),
+                false,
+                false,
+            )?,
+        ])
+    }
+
+    /// Backward of the message sum in [`aggregate`]: each edge's message gradient is its
+    /// receiver's gradient of the summed columns.
+    pub fn aggregate_backward(
+        engine: &Engine,
+        inputs: &GraphInputs,
+        d_node_in: &Tensor,
+        d_messages: &Tensor,
+        h: usize,
+    ) -> Result<Dispatch> {
+        gather::plan(
+            engine,
+            Cols::new(d_node_in, h, h),
+            Some(&inputs.dst),
+            Cols::all(d_messages),
+            false,
+        )
+    }
+
+    /// The residual `out += h_in` (the node MLP's output becomes `h_in + phi_h(...)`).
+    pub fn residual(engine: &Engine, h_in: &Tensor, out: &Tensor) -> Result<Dispatch> {
+        gather::plan(engine, Cols::all(h_in), None, Cols::all(out), true)
+    }
+
+    /// `dh_in = dh_out + d_node_in[:, 0..h]`: the gradient reaching `h_in` through the
+    /// residual and through the node MLP's input (later steps add the edges' share).
+    pub fn residual_backward(
+        engine: &Engine,
+        dh_out: &Tensor,
+        d_node_in: &Tensor,
+        dh_in: &Tensor,
+        h: usize,
+    ) -> Result<Vec<Dispatch>> {
+        Ok(vec![
+            gather::plan(engine, Cols::all(dh_out), None, Cols::all(dh_in), false)?,
+            gather::plan(
+                engine,
+                Cols::new(d_node_in, 0, h),
+                None,
+                Cols::all(dh_in),
+                true,
+            )?,
+        ])
+    }
+}
+
 /// Row-wise concatenation of matrices with `rows` rows: `parts` are `(values, columns)`.
 pub(crate) fn cpu_concat(rows: usize, parts: &[(&[f64], usize)]) -> Vec<f64> {
     let width: usize = parts.iter().map(|p| p.1).sum();
