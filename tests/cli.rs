@@ -126,6 +126,30 @@ fn a_training_run_writes_its_folder_resumes_and_evaluates() {
     let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
     assert_eq!(metrics.lines().count(), 3, "{metrics}");
 
+    // A run stopped after epoch 2 (as a kill mid-epoch 3 leaves it: the last checkpoint is
+    // epoch 2's) and resumed ends with the losses of a run that never stopped.
+    let straight = dir.join("straight");
+    let mut args = vec![
+        "train",
+        "--epochs",
+        "3",
+        "--out",
+        straight.to_str().unwrap(),
+    ];
+    args.extend(common);
+    assert!(remul(&args).status.success());
+    let losses = |path: &Path| -> Vec<(String, String)> {
+        std::fs::read_to_string(path.join("metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (v["train_task"].to_string(), v["valid"]["mse"].to_string())
+            })
+            .collect()
+    };
+    assert_eq!(losses(&run), losses(&straight));
+
     let best = run.join("best.safetensors");
     let out = remul(&["eval", "--checkpoint", best.to_str().unwrap(), "--json"]);
     assert!(

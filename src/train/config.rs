@@ -230,3 +230,28 @@ impl TrainConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beta_ramps_linearly_or_along_a_half_cosine_then_holds() {
+        let mut r = RemulConfig {
+            beta: 10.0,
+            ramp_epochs: 4,
+            ..RemulConfig::default()
+        };
+        assert_eq!(r.beta_at(1), 10.0);
+        r.schedule = Schedule::Linear;
+        let linear: Vec<f32> = (1..=6).map(|e| r.beta_at(e)).collect();
+        assert_eq!(linear, vec![0.0, 2.5, 5.0, 7.5, 10.0, 10.0]);
+        r.schedule = Schedule::Cosine;
+        let cosine: Vec<f32> = (1..=6).map(|e| r.beta_at(e)).collect();
+        assert!((cosine[2] - 5.0).abs() < 1e-5 && cosine[0] == 0.0 && cosine[5] == 10.0);
+        assert!(
+            cosine[1] < linear[1],
+            "a cosine ramp starts slower: {cosine:?}"
+        );
+    }
+}
