@@ -199,7 +199,23 @@ fn bench_quick_writes_a_report_that_compare_reads() {
     assert!(report.ceilings.unwrap().fma_gflops > 0.0);
     let families: std::collections::BTreeSet<&str> =
         report.kernels.iter().map(|k| k.family.as_str()).collect();
-    for family in ["matmul", "gather", "segment_sum", "coord_update", "adam"] {
+    for family in [
+        "matmul",
+        "bias_act",
+        "bias_act_backward",
+        "reduce",
+        "mse",
+        "adam",
+        "gather",
+        "segment_sum",
+        "edge_geometry",
+        "edge_geometry_backward",
+        "coord_update",
+        "coord_update_backward",
+        "rotate",
+        "remul_loss",
+        "gradnorm",
+    ] {
         assert!(families.contains(family), "no {family} in {families:?}");
     }
     assert_eq!(report.models.len(), 4);

@@ -18,10 +18,13 @@ use crate::gpu::{Dispatch, Engine};
 use crate::kernels::adam::{Adam, AdamConfig};
 use crate::kernels::bias_act::{self, Activation};
 use crate::kernels::edge_geometry::{self, Adjacency};
+use crate::kernels::gradnorm::{GradNorm, GradNormConfig};
 use crate::kernels::matmul::{self, Layout};
-use crate::kernels::remul_loss::Form;
+use crate::kernels::reduce::{self, Axis};
+use crate::kernels::remul_loss::{self, Form, LossInputs};
+use crate::kernels::rotate::{self, Apply, Mode, Rows, TransformConfig, Transforms};
 use crate::kernels::segment_sum::{self, source_csr};
-use crate::kernels::{coord_update, gather, peak_copy, peak_fma, Cols};
+use crate::kernels::{coord_update, gather, mse, peak_copy, peak_fma, Cols};
 use crate::models::{GraphInputs, ModelKind};
 use crate::rng::Rng;
 use crate::train::{NbodyTrainer, TrainConfig};
@@ -365,6 +368,115 @@ fn model_cases(engine: &Engine, rng: &mut Rng, graphs: usize, hidden: usize) -> 
         )?],
         flops: elems,
         bytes: 4.0 * (e * h + n * h) as f64,
+    });
+
+    let db_rows = engine.empty(&[h]);
+    cases.push(Case {
+        name: format!("reduce_sum_rows_{tag}"),
+        family: "reduce",
+        shape: format!("[{e}, {h}] -> [{h}]"),
+        dispatches: vec![reduce::plan_sum(engine, &z, &db_rows, Axis::Rows, false)?],
+        flops: elems,
+        bytes: 4.0 * elems,
+    });
+
+    // The REMUL step around the model: transforms, the doubled batch's copy, the losses.
+    let node_graph: Vec<u32> = (0..2 * n as u32).map(|i| i / 5).collect();
+    let node_graph = engine.tensor_u32(&node_graph, &[2 * n])?;
+    let transforms = Transforms::new(engine, graphs, TransformConfig::default(), 1)?;
+    cases.push(Case {
+        name: format!("rotate_sample_b{graphs}"),
+        family: "rotate",
+        shape: format!("{graphs} graphs"),
+        dispatches: vec![transforms.sample_dispatch().clone()],
+        flops: 0.0,
+        bytes: 48.0 * graphs as f64,
+    });
+    let doubled = random(engine, rng, &[2 * n, 3])?;
+    let rows = Rows {
+        count: n,
+        graph_first: 0,
+        in_first: 0,
+        out_first: n,
+    };
+    cases.push(Case {
+        name: format!("rotate_apply_b{graphs}"),
+        family: "rotate",
+        shape: format!("{n} rows"),
+        dispatches: vec![rotate::plan_apply(
+            engine,
+            transforms.transforms(),
+            &node_graph,
+            &doubled,
+            &doubled,
+            rows,
+            Apply::new(Mode::Point),
+        )?],
+        flops: 18.0 * n as f64,
+        bytes: 4.0 * (6 * n + n) as f64,
+    });
+    let targets = random(engine, rng, &[2 * n, 3])?;
+    let weights = engine.tensor(&[1.0, 1.0], &[2])?;
+    let loss_inputs = LossInputs {
+        output: &doubled,
+        targets: &targets,
+        transforms: transforms.transforms(),
+        node_graph: &node_graph,
+        nodes: n,
+        form: Form::Consistency,
+    };
+    let losses = engine.empty(&[2]);
+    cases.push(Case {
+        name: format!("remul_losses_b{graphs}"),
+        family: "remul_loss",
+        shape: format!("2 x {n} nodes, consistency form"),
+        dispatches: vec![remul_loss::plan_losses(engine, loss_inputs, &losses)?],
+        flops: 0.0,
+        bytes: 4.0 * (12 * n) as f64,
+    });
+    let (d_out, d_task, d_equi) = (
+        engine.empty(&[2 * n, 3]),
+        engine.empty(&[2 * n, 3]),
+        engine.empty(&[2 * n, 3]),
+    );
+    cases.push(Case {
+        name: format!("remul_grads_b{graphs}"),
+        family: "remul_loss",
+        shape: format!("2 x {n} nodes, consistency form"),
+        dispatches: vec![remul_loss::plan_grads(
+            engine,
+            loss_inputs,
+            &weights,
+            &d_out,
+            &d_task,
+            &d_equi,
+        )?],
+        flops: 0.0,
+        bytes: 4.0 * (21 * n) as f64,
+    });
+    let gn = GradNorm::new(engine, 3 * h, GradNormConfig::default())?;
+    let (g_task, g_equi) = (
+        random(engine, rng, &[3 * h])?,
+        random(engine, rng, &[3 * h])?,
+    );
+    cases.push(Case {
+        name: format!("gradnorm_h{h}"),
+        family: "gradnorm",
+        shape: format!("{} output-layer weights", 3 * h),
+        dispatches: vec![gn.plan(engine, &g_task, &g_equi, &losses)?],
+        flops: 0.0,
+        bytes: 8.0 * (3 * h) as f64,
+    });
+    let mse_value = engine.empty(&[1]);
+    cases.push(Case {
+        name: format!("mse_b{graphs}"),
+        family: "mse",
+        shape: format!("[{}, 3]", 2 * n),
+        dispatches: vec![mse::plan_forward(
+            engine, &doubled, &targets, &mse_value, 1.0,
+        )?],
+        flops: 0.0,
+        bytes: 4.0 * (12 * n) as f64,
     });
 
     let x = random(engine, rng, &[n, 3])?;
