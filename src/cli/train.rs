@@ -511,6 +511,16 @@ fn write_plots(dir: &Path, history: &[EpochMetrics]) -> Result<()> {
     Ok(())
 }
 
+/// Six decimals, or three significant digits for values too small for them (an equivariant
+/// model's error is f32 rounding, ~1e-7).
+fn small(v: f64) -> String {
+    if v != 0.0 && v.abs() < 1e-3 {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.6}")
+    }
+}
+
 /// A progress bar per epoch and a summary line after each.
 struct Console {
     bar: Option<ProgressBar>,
@@ -563,8 +573,9 @@ impl NbodyObserver for Console {
         if let (Some(v), Some(t)) = (&m.valid, m.test_mse) {
             let best = if m.improved { "  (best so far)" } else { "" };
             println!(
-                "    validation MSE {:.6}  equivariance error {:.6}  test MSE {t:.6}{best}",
-                v.mse, v.equi_error
+                "    validation MSE {:.6}  equivariance error {}  test MSE {t:.6}{best}",
+                v.mse,
+                small(v.equi_error)
             );
         }
     }
@@ -614,12 +625,12 @@ fn print_report(args: &EvalArgs, config: &TrainConfig, r: &EvalReport) {
     );
     println!("  task MSE            {:.6}", r.mse);
     println!(
-        "  equivariance error  {:.6}  (mean |f(Rx+t) - (R f(x)+t)| per node)",
-        r.equi_error
+        "  equivariance error  {}  (mean |f(Rx+t) - (R f(x)+t)| per node)",
+        small(r.equi_error)
     );
     println!("  by rotation angle:");
     for b in &r.equi_by_angle {
-        let err = b.mean_error.map_or("-".to_string(), |e| format!("{e:.6}"));
+        let err = b.mean_error.map_or("-".to_string(), small);
         println!(
             "    {:>5.0}-{:<5.0} deg  {err:>9}  ({} transforms)",
             b.from_deg, b.to_deg, b.transforms

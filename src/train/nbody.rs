@@ -510,7 +510,7 @@ impl NbodyTrainer {
         let (mut equi_sum, mut equi_count) = (0.0, 0usize);
         let size = self.config.batch_size;
         let indices: Vec<usize> = (0..split.len()).collect();
-        for chunk in indices.chunks(size) {
+        for (chunk_index, chunk) in indices.chunks(size).enumerate() {
             let batch = split.batch(chunk)?;
             let key = (batch.num_graphs(), batch.num_nodes(), batch.num_edges());
             if !self.eval_plans.contains_key(&key) {
@@ -521,7 +521,9 @@ impl NbodyTrainer {
             self.upload(plan, &batch)?;
             let n = batch.num_nodes();
             for r in 0..rotations {
-                plan.transforms.prepare_step(&self.engine, r as u64);
+                // A step of its own for every batch and rotation: each graph gets fresh draws.
+                let step = (chunk_index * rotations + r) as u64;
+                plan.transforms.prepare_step(&self.engine, step);
                 let mut dispatches: Vec<&Dispatch> = plan.prepare.iter().collect();
                 dispatches.extend(&plan.model.forward);
                 self.engine.run(&dispatches)?;
