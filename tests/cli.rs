@@ -220,7 +220,11 @@ fn bench_quick_writes_a_report_that_compare_reads() {
     }
     let names: std::collections::BTreeSet<&str> =
         report.kernels.iter().map(|k| k.name.as_str()).collect();
-    assert_eq!(names.len(), report.kernels.len(), "kernel names must be unique");
+    assert_eq!(
+        names.len(),
+        report.kernels.len(),
+        "kernel names must be unique"
+    );
     assert_eq!(report.models.len(), 4);
     assert!(report.models.iter().all(|m| m.train_graphs_per_s > 0.0));
 
