@@ -4,7 +4,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use common::scratch;
 use remul::data::{generate_charged, ChargedConfig};
@@ -138,17 +139,7 @@ fn a_training_run_writes_its_folder_resumes_and_evaluates() {
     ];
     args.extend(common);
     assert!(remul(&args).status.success());
-    let losses = |path: &Path| -> Vec<(String, String)> {
-        std::fs::read_to_string(path.join("metrics.jsonl"))
-            .unwrap()
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                (v["train_task"].to_string(), v["valid"]["mse"].to_string())
-            })
-            .collect()
-    };
-    assert_eq!(losses(&run), losses(&straight));
+    assert_eq!(run_losses(&run), run_losses(&straight));
 
     let best = run.join("best.safetensors");
     let out = remul(&["eval", "--checkpoint", best.to_str().unwrap(), "--json"]);
@@ -161,6 +152,71 @@ fn a_training_run_writes_its_folder_resumes_and_evaluates() {
     assert_eq!(report["samples"], 20);
     assert!(report["mse"].as_f64().unwrap().is_finite());
     assert!(report["equi_error"].as_f64().unwrap() > 0.0);
+}
+
+/// The training losses and validation MSEs of a run folder's metrics, as printed JSON.
+fn run_losses(run: &Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["train_task"].to_string(), v["valid"]["mse"].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_losses_of_a_straight_run() {
+    let dir = scratch("cli-kill");
+    let data = dir.join("data");
+    small_dataset(&data);
+    let (killed, straight) = (dir.join("killed"), dir.join("straight"));
+    let args = |out: &Path| -> Vec<String> {
+        let data = data.to_str().unwrap();
+        let out = out.to_str().unwrap();
+        "train --epochs 8 --batch-size 20 --hidden 8 --layers 2 --valid-every 1 \
+         --form consistency --set data.loader.max_train=null --set eval.rotations=2"
+            .split_whitespace()
+            .chain(["--data", data, "--out", out])
+            .map(String::from)
+            .collect()
+    };
+
+    // Kill the process (SIGKILL on Unix: no chance to tidy up) as soon as two epochs are
+    // on record, which lands somewhere in epoch 3's steps, validation or checkpoint.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_remul"))
+        .args(args(&killed))
+        .env("RUST_LOG", "remul=warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the remul binary runs");
+    let metrics = killed.join("metrics.jsonl");
+    let lines = || std::fs::read_to_string(&metrics).map_or(0, |t| t.lines().count());
+    while lines() < 2 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the run finished before the kill");
+    assert!(lines() < 8, "the run finished before the kill");
+
+    let out = remul(&["train", "--resume", killed.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let argv = args(&straight);
+    let out = remul(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success());
+    assert_eq!(run_losses(&killed).len(), 8);
+    assert_eq!(run_losses(&killed), run_losses(&straight));
 }
 
 #[test]

@@ -443,12 +443,27 @@ fn append_metrics(path: &Path, m: &EpochMetrics) -> Result<()> {
         .append(true)
         .open(path)
         .with_context(|| format!("opening {}", path.display()))?;
-    writeln!(f, "{}", serde_json::to_string(m)?)
+    // One write per line, so a kill leaves whole lines or at most one cut-off last line.
+    let line = serde_json::to_string(m)? + "\n";
+    f.write_all(line.as_bytes())
         .with_context(|| format!("writing {}", path.display()))
 }
 
-/// Drops metrics lines of epochs after the checkpoint (written before a kill).
+/// Drops metrics lines of epochs after the checkpoint (written before a kill), and a last line
+/// that a kill cut off in the middle.
 fn truncate_metrics(path: &Path, epochs_done: usize) -> Result<()> {
+    if path.exists() {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        if !text.is_empty() && !text.ends_with('\n') {
+            let cut = text.rfind('\n').map_or(0, |i| i + 1);
+            log::warn!(
+                "{}: dropping an unfinished last line (the run was stopped while writing it)",
+                path.display()
+            );
+            remul::train::checkpoint::write_atomic(path, &text.as_bytes()[..cut])?;
+        }
+    }
     let kept: Vec<EpochMetrics> = read_metrics(path)?
         .into_iter()
         .filter(|m| m.epoch <= epochs_done)
