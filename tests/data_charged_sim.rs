@@ -1,43 +1,16 @@
 //! The charged N-body simulator and its generated files.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::PathBuf;
+
+use common::scratch;
 use remul::data::charged::ChargedInit;
 use remul::data::npy::read_npy;
 use remul::data::{
     generate_charged, inspect, ChargedConfig, ChargedDataset, ChargedSim, Dataset, LoaderConfig,
     Rng, Split,
 };
-
-/// A fresh, empty folder under the system temp folder, removed again when dropped.
-struct Scratch(PathBuf);
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl AsRef<Path> for Scratch {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn scratch(name: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!("remul-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
-}
 
 /// Tolerance for hand-computed trajectories: a few float64 roundings of values near 1.
 const HAND_TOL: f64 = 1e-14;

@@ -1,42 +1,15 @@
 //! The gravity N-body simulator, its files and its graphs.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::PathBuf;
+
+use common::scratch;
 use remul::data::gravity::gravity_file;
 use remul::data::npy::read_npy;
 use remul::data::{
     generate_gravity, Dataset, GravityConfig, GravityDataset, GravitySim, GravitySplit, Rng,
 };
-
-/// A fresh, empty folder under the system temp folder, removed again when dropped.
-struct Scratch(PathBuf);
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl AsRef<Path> for Scratch {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn scratch(name: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!("remul-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
-}
 
 #[test]
 fn one_euler_step_of_two_bodies_matches_the_hand_computation() {

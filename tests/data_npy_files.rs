@@ -1,40 +1,13 @@
 //! Reading `.npy` files written by another program (headers written byte by byte here, not
 //! with remul's writer), and the error for each kind of bad input.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::Path;
+
+use common::scratch;
 use remul::data::npy::{read_header, read_npy};
 use remul::data::{ChargedDataset, DataError, Dataset, LoaderConfig, Split};
-
-/// A fresh, empty folder under the system temp folder, removed again when dropped.
-struct Scratch(PathBuf);
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl AsRef<Path> for Scratch {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn scratch(name: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!("remul-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
-}
 
 /// `.npy` bytes: magic, version, little-endian header length, the dict padded with spaces
 /// and a newline to a multiple of 64 bytes, then `body`.
