@@ -73,10 +73,7 @@ pub fn svg(
         r#"<path d="M{bx},{TOP} V{by} H{}" stroke="black" fill="none"/>"#,
         W - RIGHT
     );
-    for i in 0..=4 {
-        let f = i as f64 / 4.0;
-        let (xv, yv) = (x0 + f * (x1 - x0), y0 + f * (y1 - y0));
-        let ylab = if log_y { 10f64.powf(yv) } else { yv };
+    for xv in round_ticks(x0, x1) {
         let _ = writeln!(
             s,
             r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
@@ -84,6 +81,10 @@ pub fn svg(
             by + 18.0,
             number(xv)
         );
+    }
+    for i in 0..=4 {
+        let yv = y0 + i as f64 / 4.0 * (y1 - y0);
+        let ylab = if log_y { 10f64.powf(yv) } else { yv };
         let _ = writeln!(
             s,
             r##"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text><path d="M{bx},{:.1} H{}" stroke="#ddd"/>"##,
@@ -141,6 +142,21 @@ pub fn svg(
     s
 }
 
+/// Tick positions in `[lo, hi]` at a round step (1, 2 or 5 times a power of ten) giving at most
+/// about six ticks, so that epochs are labelled 2, 4, 6 rather than 2.75, 4.5.
+fn round_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let rough = (hi - lo) / 5.0;
+    let power = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|&step| step >= rough)
+        .unwrap_or(10.0 * power);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last).map(|k| k as f64 * step).collect()
+}
+
 fn number(v: f64) -> String {
     let a = v.abs();
     if a != 0.0 && !(1e-2..1e4).contains(&a) {
@@ -157,4 +173,24 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_ticks;
+
+    #[test]
+    fn ticks_fall_on_round_numbers_inside_the_range() {
+        assert_eq!(round_ticks(1.0, 8.0), vec![2.0, 4.0, 6.0, 8.0]);
+        assert_eq!(round_ticks(15.0, 165.0), vec![50.0, 100.0, 150.0]);
+        let fine = round_ticks(0.5, 1.5);
+        let want = [0.6, 0.8, 1.0, 1.2, 1.4];
+        assert_eq!(fine.len(), want.len(), "{fine:?}");
+        assert!(
+            fine.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-12),
+            "{fine:?}"
+        );
+        let many = round_ticks(1.0, 100.0);
+        assert!(many.len() <= 6 && many.len() >= 3, "{many:?}");
+    }
 }
