@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{assert_close, engine, f32s, random};
+use common::{assert_close, engine, f32s, host_params, param_differences, random};
 use remul::data::{GraphBatch, GraphSet, GraphView};
 use remul::kernels::bias_act::Activation;
 use remul::models::{self, GraphDims, GraphInputs, Model, ModelConfig, ModelKind};
@@ -83,16 +83,6 @@ fn config(kind: ModelKind, hidden: usize, layers: usize) -> ModelConfig {
     }
 }
 
-fn host_params(e: &Engine, model: &dyn Model) -> Vec<Vec<f64>> {
-    model
-        .params()
-        .read_values(e)
-        .unwrap()
-        .into_iter()
-        .map(|p| p.data.into_iter().map(f64::from).collect())
-        .collect()
-}
-
 /// The GPU forward (and, with `d_output`, the backward) on `batch`; returns the output.
 fn run(e: &Engine, model: &dyn Model, batch: &GraphBatch, d_output: Option<&[f64]>) -> Vec<f32> {
     let inputs = GraphInputs::new(e, batch, 1).unwrap();
@@ -142,7 +132,7 @@ fn gnn_and_egnn_forward_match_their_cpu_twins() {
     for kind in [ModelKind::Gnn, ModelKind::Egnn] {
         let model = build(e, kind, 16, 3);
         let got = run(e, model.as_ref(), &b, None);
-        let want = model.cpu_forward(&host_params(e, model.as_ref()), &b);
+        let want = model.cpu_forward(&host_params(e, model.params()), &b);
         assert_close(&format!("{kind:?} forward"), &got, &want, 1e-4, 1e-4);
     }
 }
@@ -158,7 +148,7 @@ fn gnn_and_egnn_gradients_match_finite_differences() {
     for kind in [ModelKind::Gnn, ModelKind::Egnn] {
         let model = build(e, kind, 5, 2);
         run(e, model.as_ref(), &b, Some(&c));
-        let theta = host_params(e, model.as_ref());
+        let theta = host_params(e, model.params());
         let objective = |theta: &[Vec<f64>]| -> f64 {
             let y = model.cpu_forward(theta, &b);
             y.iter().zip(&c).map(|(y, c)| y * c).sum()
@@ -166,15 +156,7 @@ fn gnn_and_egnn_gradients_match_finite_differences() {
         let grads = model.params().read_grads(e).unwrap();
         let mut nonzero = 0;
         for (p, grad) in grads.iter().enumerate() {
-            let want: Vec<f64> = (0..grad.data.len())
-                .map(|i| {
-                    let mut plus = theta.clone();
-                    plus[p][i] += H;
-                    let mut minus = theta.clone();
-                    minus[p][i] -= H;
-                    (objective(&plus) - objective(&minus)) / (2.0 * H)
-                })
-                .collect();
+            let want = param_differences(&theta, p, H, objective);
             nonzero += want.iter().filter(|w| w.abs() > 1e-6).count();
             let what = format!("{kind:?} gradient of {}", grad.name);
             assert_close(&what, &grad.data, &want, 2e-4, 2e-3);
@@ -306,7 +288,7 @@ fn graph_mlp_forward_and_gradients_match_its_cpu_twin() {
     let b = batch_of(6, &[4, 4, 4]);
     let model = models::build(e, &config(ModelKind::Mlp, 6, 2), mlp_dims(4), 8).unwrap();
     let got = run(e, model.as_ref(), &b, None);
-    let theta = host_params(e, model.as_ref());
+    let theta = host_params(e, model.params());
     let want = model.cpu_forward(&theta, &b);
     assert_close("mlp forward", &got, &want, 1e-5, 1e-4);
 
@@ -314,23 +296,10 @@ fn graph_mlp_forward_and_gradients_match_its_cpu_twin() {
     run(e, model.as_ref(), &b, Some(&c));
     let grads = model.params().read_grads(e).unwrap();
     for (p, grad) in grads.iter().enumerate() {
-        let want: Vec<f64> = (0..grad.data.len())
-            .map(|i| {
-                let mut plus = theta.clone();
-                plus[p][i] += H;
-                let mut minus = theta.clone();
-                minus[p][i] -= H;
-                let f = |t: &[Vec<f64>]| -> f64 {
-                    model
-                        .cpu_forward(t, &b)
-                        .iter()
-                        .zip(&c)
-                        .map(|(y, c)| y * c)
-                        .sum()
-                };
-                (f(&plus) - f(&minus)) / (2.0 * H)
-            })
-            .collect();
+        let want = param_differences(&theta, p, H, |t| {
+            let y = model.cpu_forward(t, &b);
+            y.iter().zip(&c).map(|(y, c)| y * c).sum()
+        });
         assert_close(
             &format!("mlp gradient of {}", grad.name),
             &grad.data,

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{assert_close, engine, f32s, random};
+use common::{assert_close, engine, f32s, host_params, param_differences, random};
 use remul::kernels::bias_act::Activation;
 use remul::nn::{Init, Linear, Mlp, ParamBuilder, ParamId, ParamStore};
 use remul::rng::Rng;
@@ -17,15 +17,6 @@ const H: f64 = 1e-6;
 
 /// `L(parameters by index, input)` in f64.
 type Objective<'a> = dyn Fn(&[Vec<f64>], &[f64]) -> f64 + 'a;
-
-/// Parameters read back as f64, indexed by id.
-fn host_params(e: &Engine, store: &ParamStore) -> Vec<Vec<f64>> {
-    let values = store.read_values(e).unwrap();
-    values
-        .into_iter()
-        .map(|p| p.data.into_iter().map(f64::from).collect())
-        .collect()
-}
 
 fn param_index(store: &ParamStore, id: ParamId) -> usize {
     store.ids().position(|i| i == id).unwrap()
@@ -38,14 +29,7 @@ fn check(e: &Engine, store: &ParamStore, x: &[f64], gpu_dx: &[f32], objective: &
     let grads = store.read_grads(e).unwrap();
     for (p, grad) in grads.iter().enumerate() {
         let (name, g) = (&grad.name, &grad.data);
-        let mut want = Vec::with_capacity(g.len());
-        for i in 0..g.len() {
-            let mut plus = theta.clone();
-            plus[p][i] += H;
-            let mut minus = theta.clone();
-            minus[p][i] -= H;
-            want.push((objective(&plus, x) - objective(&minus, x)) / (2.0 * H));
-        }
+        let want = param_differences(&theta, p, H, |t| objective(t, x));
         assert_close(&format!("gradient of {name}"), g, &want, 2e-4, 1e-3);
     }
     let want: Vec<f64> = (0..x.len())

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{assert_close, engine, f32s, random, rounded};
+use common::{assert_close, engine, f32s, host_params, param_differences, random, rounded};
 use remul::data::{GraphBatch, GraphSet, GraphView};
 use remul::kernels::bias_act::Activation;
 use remul::kernels::gradnorm::{self, GradNorm, GradNormConfig};
@@ -359,16 +359,6 @@ fn stacked(a: &GraphBatch, b: &GraphBatch) -> GraphBatch {
     }
 }
 
-fn host_params(e: &Engine, model: &dyn Model) -> Vec<Vec<f64>> {
-    model
-        .params()
-        .read_values(e)
-        .unwrap()
-        .into_iter()
-        .map(|p| p.data.into_iter().map(f64::from).collect())
-        .collect()
-}
-
 #[test]
 fn remul_objective_gradients_through_a_gnn_match_finite_differences() {
     // Objective alpha * L_task + beta * L_equi of a GNN (hidden 5, 2 layers) over a doubled
@@ -426,7 +416,7 @@ fn remul_objective_gradients_through_a_gnn_match_finite_differences() {
         dispatches.extend(&plan.backward);
         e.run(&dispatches).unwrap();
 
-        let theta = host_params(e, &model);
+        let theta = host_params(e, model.params());
         let output = e.read(&plan.output).unwrap();
         let want_output = model.cpu_forward(&theta, &doubled);
         // The forward is checked at this tolerance in the model tests.
@@ -445,15 +435,7 @@ fn remul_objective_gradients_through_a_gnn_match_finite_differences() {
         };
         let mut nonzero = 0;
         for (p, grad) in model.params().read_grads(e).unwrap().iter().enumerate() {
-            let want: Vec<f64> = (0..grad.data.len())
-                .map(|i| {
-                    let mut plus = theta.to_vec();
-                    plus[p][i] += H;
-                    let mut minus = theta.to_vec();
-                    minus[p][i] -= H;
-                    (objective(&plus) - objective(&minus)) / (2.0 * H)
-                })
-                .collect();
+            let want = param_differences(&theta, p, H, objective);
             nonzero += want.iter().filter(|w| w.abs() > 1e-6).count();
             let what = format!("{form:?} gradient of {}", grad.name);
             assert_close(&what, &grad.data, &want, 2e-5, 2e-3);

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use remul::data::{generate_charged, ChargedConfig, ChargedDataset, LoaderConfig, Split};
 use remul::kernels::remul_loss::Form;
 use remul::models::ModelKind;
+use remul::nn::ParamStore;
 use remul::train::{NbodyTrainer, TrainConfig};
 use remul::{Engine, EngineOptions};
 
@@ -135,4 +136,32 @@ pub fn trainer(config: &TrainConfig) -> NbodyTrainer {
         load(Split::Test),
     )
     .unwrap()
+}
+
+/// The values of every parameter tensor in `store`, as f64, in the store's order.
+pub fn host_params(e: &Engine, store: &ParamStore) -> Vec<Vec<f64>> {
+    store
+        .read_values(e)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.data.into_iter().map(f64::from).collect())
+        .collect()
+}
+
+/// Central differences, step `h`, of `objective` in each entry of parameter tensor `p` of `theta`.
+pub fn param_differences(
+    theta: &[Vec<f64>],
+    p: usize,
+    h: f64,
+    objective: impl Fn(&[Vec<f64>]) -> f64,
+) -> Vec<f64> {
+    (0..theta[p].len())
+        .map(|i| {
+            let mut plus = theta.to_vec();
+            plus[p][i] += h;
+            let mut minus = theta.to_vec();
+            minus[p][i] -= h;
+            (objective(&plus) - objective(&minus)) / (2.0 * h)
+        })
+        .collect()
 }
