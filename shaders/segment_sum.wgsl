@@ -1,6 +1,7 @@
 // segment_sum.wgsl: sum (or mean) of edge rows into their nodes over CSR offsets, without
 // atomics, in a fixed order (deterministic):
-//   dst[i, dst_col + c] (+)= scale_i * sum_{k = offsets[i]}^{offsets[i+1]-1} src[perm[k] (or k), src_col + c]
+//   dst[i, dst_col + c] (+)= scale_i * sum_{k = offsets[i]}^{offsets[i+1]-1}
+//                                         src[perm[k] (or k), src_col + c]
 // with scale_i = 1, or 1 / (offsets[i+1] - offsets[i]) for the mean (0 for a node with no
 // edge). With offsets over destinations this aggregates messages at their receivers; with
 // offsets over sources and perm = edges ordered by source it is the backward of gathering

@@ -206,7 +206,8 @@ fn inspect_gravity(dir: &Path) -> Result<()> {
         }
         let n = count.max(1) as f64;
         println!(
-            "  {:<22} {:>6} systems of {objects} objects   MSE of x1 = x0: {:.6}, x1 = x0 + 0.1 v0: {:.6}",
+            "  {:<22} {:>6} systems of {objects} objects   \
+             MSE of x1 = x0: {:.6}, x1 = x0 + 0.1 v0: {:.6}",
             split.name(),
             set.len(),
             se_static / n,

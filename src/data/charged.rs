@@ -734,7 +734,8 @@ fn build_graphs(
                         path: paths[2].clone(),
                         sample: s,
                         reason: format!(
-                            "edges[{i}, {j}] = {value} but the charges give q_{i} q_{j} = {expected}"
+                            "edges[{i}, {j}] = {value} but the charges give \
+                             q_{i} q_{j} = {expected}"
                         ),
                     });
                 }
