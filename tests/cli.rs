@@ -152,6 +152,46 @@ fn a_training_run_writes_its_folder_resumes_and_evaluates() {
     assert_eq!(report["samples"], 20);
     assert!(report["mse"].as_f64().unwrap().is_finite());
     assert!(report["equi_error"].as_f64().unwrap() > 0.0);
+
+    // `eval --set` changes the probe: with identity transforms (no angle, no shift) even this
+    // non-equivariant GNN has no equivariance error, up to float rounding.
+    let ckpt = best.to_str().unwrap();
+    let out = remul(&[
+        "eval",
+        "--checkpoint",
+        ckpt,
+        "--json",
+        "--set",
+        "remul.transform.max_angle_deg=0",
+        "--set",
+        "remul.transform.translation_std=0",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let identity: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(identity["mse"], report["mse"]);
+    let err = identity["equi_error"].as_f64().unwrap();
+    assert!(
+        err < 1e-5,
+        "identity transforms gave equivariance error {err}"
+    );
+    fails_naming(
+        &["eval", "--checkpoint", ckpt, "--set", "model.hidden=4"],
+        "model.hidden",
+    );
+    fails_naming(
+        &[
+            "eval",
+            "--checkpoint",
+            ckpt,
+            "--set",
+            "remul.transform.max_angle_deg=200",
+        ],
+        "remul.transform.max_angle_deg",
+    );
 }
 
 /// The training losses and validation MSEs of a run folder's metrics, as printed JSON.

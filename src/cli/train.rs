@@ -12,6 +12,7 @@ use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use remul::data::{self, ChargedDataset, Split};
 use remul::kernels::bias_act::Activation;
+use remul::kernels::rotate::RotationKind;
 use remul::train::{
     Checkpoint, EpochMetrics, EpochSummary, EvalReport, NbodyObserver, NbodyTrainer, Observer,
     RegressionConfig, RegressionTrainer, TrainConfig,
@@ -129,6 +130,10 @@ pub struct EvalArgs {
     /// Random roto-translations per graph for the equivariance error.
     #[arg(long)]
     rotations: Option<usize>,
+    /// Change how the model is probed: a `remul.transform.*` or `eval.*` field, e.g.
+    /// --set remul.transform.translation_std=0 (rotations only) (repeatable).
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    set: Vec<String>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -599,8 +604,9 @@ impl NbodyObserver for Console {
 pub fn eval(args: EvalArgs) -> Result<()> {
     let ckpt = Checkpoint::load(&args.checkpoint)?;
     let text = ckpt.meta(&args.checkpoint, "config")?;
-    let mut config = TrainConfig::from_json(text)
+    let config = TrainConfig::from_json(text)
         .with_context(|| format!("the config inside {}", args.checkpoint.display()))?;
+    let mut config = probe_settings(config, &args.set)?;
     if let Some(dir) = &args.data {
         config.data.dir = Some(dir.clone());
     }
@@ -630,6 +636,23 @@ pub fn eval(args: EvalArgs) -> Result<()> {
     Ok(())
 }
 
+/// Applies `remul eval --set` to the run's config: only the fields that say how the model is
+/// probed, since the model itself comes from the checkpoint.
+fn probe_settings(config: TrainConfig, sets: &[String]) -> Result<TrainConfig> {
+    let mut value = serde_json::to_value(config)?;
+    for text in sets {
+        let (path, v) = config::split_assignment(text)?;
+        if !(path.starts_with("remul.transform.") || path.starts_with("eval.")) {
+            bail!(
+                "remul eval --set takes remul.transform.* or eval.* fields (the rest comes \
+                 from the checkpoint), got '{path}'"
+            );
+        }
+        config::set(&mut value, path, v)?;
+    }
+    config::finish(value)
+}
+
 fn print_report(args: &EvalArgs, config: &TrainConfig, r: &EvalReport) {
     println!(
         "{} on {} {} graphs ({} roto-translations each):",
@@ -637,6 +660,16 @@ fn print_report(args: &EvalArgs, config: &TrainConfig, r: &EvalReport) {
         r.samples,
         args.split.name(),
         config.eval.rotations
+    );
+    let t = &config.remul.transform;
+    let group = match t.rotation {
+        RotationKind::So3 => "SO(3)".to_string(),
+        RotationKind::O3 => "O(3)".to_string(),
+        RotationKind::Axis => format!("about the axis {:?}", t.axis),
+    };
+    println!(
+        "  transforms          rotations {group}, {}-{} deg; translations std {}",
+        t.min_angle_deg, t.max_angle_deg, t.translation_std
     );
     println!("  task MSE            {:.6}", r.mse);
     println!(
