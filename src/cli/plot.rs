@@ -56,10 +56,11 @@ pub fn svg(
     let py = |y: f64| H - BOTTOM - (y - y0) / (y1 - y0) * (H - TOP - BOTTOM);
 
     let mut s = String::new();
-    let _ = writeln!(
+    let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}""#
     );
+    let _ = writeln!(s, r#" font-family="sans-serif" font-size="12">"#);
     let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         s,
@@ -85,12 +86,16 @@ pub fn svg(
     for i in 0..=4 {
         let yv = y0 + i as f64 / 4.0 * (y1 - y0);
         let ylab = if log_y { 10f64.powf(yv) } else { yv };
-        let _ = writeln!(
+        let _ = write!(
             s,
-            r##"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text><path d="M{bx},{:.1} H{}" stroke="#ddd"/>"##,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
             bx - 6.0,
             py(yv) + 4.0,
-            number(ylab),
+            number(ylab)
+        );
+        let _ = writeln!(
+            s,
+            r##"<path d="M{bx},{:.1} H{}" stroke="#ddd"/>"##,
             py(yv),
             W - RIGHT
         );
@@ -129,10 +134,14 @@ pub fn svg(
             }
         }
         let ly = TOP + 8.0 + 16.0 * i as f64;
+        let _ = write!(
+            s,
+            r#"<path d="M{},{ly} h18" stroke="{color}" stroke-width="2"/>"#,
+            W - RIGHT - 170.0
+        );
         let _ = writeln!(
             s,
-            r#"<path d="M{},{ly} h18" stroke="{color}" stroke-width="2"/><text x="{}" y="{}">{}</text>"#,
-            W - RIGHT - 170.0,
+            r#"<text x="{}" y="{}">{}</text>"#,
             W - RIGHT - 146.0,
             ly + 4.0,
             escape(series.name)

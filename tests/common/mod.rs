@@ -155,13 +155,15 @@ pub fn param_differences(
     h: f64,
     objective: impl Fn(&[Vec<f64>]) -> f64,
 ) -> Vec<f64> {
+    let mut moved = theta.to_vec();
     (0..theta[p].len())
         .map(|i| {
-            let mut plus = theta.to_vec();
-            plus[p][i] += h;
-            let mut minus = theta.to_vec();
-            minus[p][i] -= h;
-            (objective(&plus) - objective(&minus)) / (2.0 * h)
+            moved[p][i] = theta[p][i] + h;
+            let plus = objective(&moved);
+            moved[p][i] = theta[p][i] - h;
+            let minus = objective(&moved);
+            moved[p][i] = theta[p][i];
+            (plus - minus) / (2.0 * h)
         })
         .collect()
 }
